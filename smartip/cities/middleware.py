@@ -1,0 +1,28 @@
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+
+from smartip.cities.models import City
+
+
+class CityTimezoneMiddleware:
+    """Pages show dates in the chosen city's time zone (?city=slug, remembered in the session)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        slug = request.GET.get("city") or request.session.get("city")
+        city = City.objects.filter(slug=slug).first() if slug else None
+        if city is None:
+            city = City.objects.active().first()
+        if city and hasattr(request, "session") and request.GET.get("city") == city.slug:
+            request.session["city"] = city.slug
+        request.city = city  # type: ignore[attr-defined]
+        if city:
+            timezone.activate(city.tz)
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()
