@@ -31,6 +31,12 @@ ALLOWED_HOSTS = [h for h in _env.get("ALLOWED_HOSTS", "127.0.0.1,localhost,tests
 CSRF_TRUSTED_ORIGINS = [o for o in _env.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
 INSTALLED_APPS = [
+    # our apps first, so our registration/ templates win over the admin's
+    "smartip.core",
+    "smartip.cities",
+    "smartip.accounts",
+    "smartip.reports",
+    "smartip.portal",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -38,11 +44,6 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
-    "smartip.core",
-    "smartip.cities",
-    "smartip.accounts",
-    "smartip.reports",
-    "smartip.portal",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,79 @@
+"""Line source for the pabulib reader: decodes line by line (exact line numbers for bad bytes), strips a
+BOM, notes the newline style, and refuses records that span lines (a quote left open)."""
+
+from collections.abc import Iterable, Iterator
+
+
+class OpenQuote(Exception):
+    """A record continues past its line: a quoted cell was not closed on its line."""
+
+    def __init__(self, line: int, column: int) -> None:
+        super().__init__(line, column)
+        self.line = line
+        self.column = column
+
+
+class BadBytes(Exception):
+    """A line is not valid UTF-8."""
+
+    def __init__(self, line: int, column: int, detail: str) -> None:
+        super().__init__(line, column, detail)
+        self.line = line
+        self.column = column
+        self.detail = detail
+
+
+def open_quote_column(text: str) -> int:
+    """Index (0-based) of the cell whose quote is still open at the end of `text`, as csv reads it."""
+    column, state = 0, "start"  # start | plain | quoted | closed
+    for char in text:
+        if state == "quoted":
+            state = "closed" if char == '"' else "quoted"
+        elif state == "closed" and char == '"':
+            state = "quoted"  # a doubled quote inside a quoted cell
+        elif char == ";":
+            column, state = column + 1, "start"
+        elif state == "start":
+            state = "quoted" if char == '"' else "plain"
+    return column
+
+
+class LineSource:
+    """Iterator of text lines (with their endings) for `csv.reader`.
+
+    `number` is the number of the last line handed out; after each parsed row the caller sets
+    `in_record = False`, so a second line requested for the same record raises `OpenQuote`.
+    """
+
+    def __init__(self, raw: Iterable[bytes] | Iterable[str]) -> None:
+        self._raw: Iterator[bytes | str] = iter(raw)
+        self.number = 0
+        self.newline: str | None = None
+        self.final_newline = True
+        self.in_record = False
+        self.current = ""
+
+    def __iter__(self) -> "LineSource":
+        return self
+
+    def __next__(self) -> str:
+        raw = next(self._raw)
+        if self.in_record:
+            raise OpenQuote(self.number, open_quote_column(self.current))
+        self.number += 1
+        line = self._decode(raw) if isinstance(raw, bytes) else raw
+        if self.number == 1:
+            line = line.removeprefix("\ufeff")
+            self.newline = "\r\n" if line.endswith("\r\n") else "\n"
+        self.final_newline = line.endswith("\n")
+        self.in_record = True
+        self.current = line
+        return line
+
+    def _decode(self, raw: bytes) -> str:
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError as error:
+            column = raw[: error.start].count(b";")
+            detail = f"byte 0x{raw[error.start]:02x} at position {error.start + 1} is not UTF-8"
+            raise BadBytes(self.number, column, detail) from None

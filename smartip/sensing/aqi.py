@@ -1,0 +1,225 @@
+"""Air-quality indices by the official tables, vectorised over numpy arrays.
+
+Schemes: ``eaqi`` (EEA European AQI; versions ``2024`` default, ``2021``, ``2017``), ``daqi`` (UK Daily AQI,
+``2012``) and ``usaqi`` (US EPA AQI; ``epa-2024`` default, ``epa-2015``, ``epa-2012``). Tables: aqi_tables.py.
+
+Conventions (each written down because the standards leave a choice):
+
+* Inputs are µg/m³ unless ``unit`` says otherwise. US gases are converted to ppb/ppm at 25 °C and 1 atm
+  (24.45 L/mol; NO2 1 ppb = 1.882 µg/m³, O3 1.963, SO2 2.620, CO 1 ppm = 1.146 mg/m³), as EPA tables assume.
+* NaN in → no value out: ``value`` NaN and ``band`` 0. Negative concentrations (reference stations report
+  small negatives) are treated as 0.
+* EEA: band intervals are half-open ``[lower, upper)``; a value on an edge falls into the higher band. The EEA
+  publishes no number, so ``value`` is the band number (1..6). No rounding.
+* DAQI: the concentration is rounded half-up to an integer, then looked up; ``value`` is the index 1..10 and
+  ``band`` is Low/Moderate/High/Very High (1..4).
+* US: the concentration is truncated (PM2.5 0.1 µg/m³, PM10 1 µg/m³, O3 0.001 ppm, CO 0.1 ppm, SO2/NO2 1 ppb),
+  interpolated linearly inside its row in exact integer arithmetic and rounded half-up to an integer (EPA:
+  "round to the nearest integer"; python-aqi rounds half-even, which differs only on exact .5 ties).
+  Above the top row the top row's line is extended ("beyond the AQI", band Hazardous), except 8-h O3, which
+  defines no value above 0.200 ppm (NaN: use 1-h O3 there); 1-h O3 gives NaN below 0.125 ppm.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from smartip.core.errors import Invalid
+from smartip.sensing import aqi_tables as t
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int8]
+SCHEMES: tuple[str, ...] = ("eaqi", "daqi", "usaqi")
+UNITS: tuple[str, ...] = ("ugm3", "ppb", "ppm")
+
+
+@dataclass(frozen=True)
+class IndexResult:
+    """Sub-index of one pollutant per element: value, band number (0 = no value) and band names."""
+
+    value: FloatArray
+    band: IntArray
+    band_names: tuple[str, ...]
+
+    @property
+    def band_name(self) -> npt.NDArray[np.str_]:
+        """Band name per element ('' where there is no value)."""
+        return np.asarray(("",) + self.band_names)[self.band]
+
+
+@dataclass(frozen=True)
+class OverallResult:
+    """Worst sub-index per element and the pollutant that set it ('' where no pollutant had a value)."""
+
+    value: FloatArray
+    band: IntArray
+    dominant: npt.NDArray[np.str_]
+    band_names: tuple[str, ...]
+    sub: dict[str, IndexResult] = field(default_factory=dict)
+
+    @property
+    def band_name(self) -> npt.NDArray[np.str_]:
+        return np.asarray(("",) + self.band_names)[self.band]
+
+
+def default_version(scheme: str) -> str:
+    """The version used when none is given: the current table of each scheme."""
+    _check_scheme(scheme)
+    return {"eaqi": t.EEA_DEFAULT_VERSION, "daqi": t.DAQI_DEFAULT_VERSION, "usaqi": t.US_DEFAULT_VERSION}[scheme]
+
+
+def versions(scheme: str) -> tuple[str, ...]:
+    """Versions available for ``scheme``."""
+    _check_scheme(scheme)
+    tables: Mapping[str, object] = {"eaqi": t.EEA_TABLES, "daqi": t.DAQI_TABLES, "usaqi": t.US_TABLES}[scheme]
+    return tuple(tables)
+
+
+def pollutants(scheme: str, version: str | None = None) -> tuple[str, ...]:
+    """Pollutant keys the scheme's table defines (US also has ``o3_1h``)."""
+    return tuple(_tables(scheme, version or default_version(scheme)))
+
+
+def band_names(scheme: str, version: str | None = None) -> tuple[str, ...]:
+    """Names of the bands, band 1 first."""
+    version = version or default_version(scheme)
+    _tables(scheme, version)
+    if scheme == "usaqi":
+        return t.US_BAND_NAMES
+    if scheme == "daqi":
+        return t.DAQI_BAND_NAMES
+    n = len(t.EEA_TABLES[version]["pm25"])
+    return t.EEA_BAND_NAMES_6 if n == 6 else t.EEA_BAND_NAMES_5
+
+
+def ugm3_to_native(pollutant: str, concentration_ugm3: npt.ArrayLike, unit: str) -> FloatArray:
+    """Convert µg/m³ to ``unit`` (ppb or ppm for gases at 25 °C, 1 atm); ``ugm3`` returns the input."""
+    c = np.asarray(concentration_ugm3, dtype=np.float64)
+    if unit == "ugm3":
+        return c
+    base = pollutant.split("_")[0]
+    if base not in t.MOLAR_MASS_G_MOL:
+        raise Invalid(f"{pollutant} has no ppb/ppm conversion", field="unit")
+    ppb = c * t.MOLAR_VOLUME_L_25C / t.MOLAR_MASS_G_MOL[base]
+    return ppb / 1000.0 if unit == "ppm" else ppb
+
+
+def native_to_ugm3(pollutant: str, concentration: npt.ArrayLike, unit: str) -> FloatArray:
+    """Inverse of :func:`ugm3_to_native`."""
+    c = np.asarray(concentration, dtype=np.float64)
+    if unit == "ugm3":
+        return c
+    one = float(ugm3_to_native(pollutant, np.float64(1.0), unit))
+    return c / one
+
+
+def index(
+    scheme: str,
+    pollutant: str,
+    concentration_ugm3: npt.ArrayLike,
+    version: str | None = None,
+    *,
+    unit: str = "ugm3",
+) -> IndexResult:
+    """Sub-index of ``pollutant`` for each concentration, already averaged as the scheme requires.
+
+    ``unit`` may be ``ppb``/``ppm`` to pass concentrations in those units (for US gases: the table's own unit).
+    Raises :class:`Invalid` for an unknown scheme, version, pollutant or unit.
+    """
+    version = version or default_version(scheme)
+    tables = _tables(scheme, version)
+    if pollutant not in tables:
+        raise Invalid(f"{scheme} {version} has no table for {pollutant!r}; it has {sorted(tables)}", field="pollutant")
+    if unit not in UNITS:
+        raise Invalid(f"unknown unit {unit!r}; use one of {UNITS}", field="unit")
+    c = np.asarray(concentration_ugm3, dtype=np.float64)
+    if scheme == "usaqi":
+        table = t.US_TABLES[version][pollutant]
+        native = ugm3_to_native(pollutant, native_to_ugm3(pollutant, c, unit), table.unit)
+        value = us_lookup(pollutant, table, native)
+        band = np.where(np.isnan(value), 0, np.searchsorted(t.US_BAND_TOP_AQI, value, side="left") + 1)
+        return IndexResult(value, band.astype(np.int8), t.US_BAND_NAMES)
+    c_ugm3 = native_to_ugm3(pollutant, c, unit)
+    missing = np.isnan(c_ugm3)
+    c0 = np.maximum(np.where(missing, 0.0, c_ugm3), 0.0)
+    if scheme == "daqi":
+        rounded = np.floor(c0 + 0.5)
+        idx = np.searchsorted(t.DAQI_TABLES[version][pollutant], rounded, side="right")
+        band = np.asarray(t.DAQI_INDEX_TO_BAND, dtype=np.int8)[idx - 1]
+        value = np.where(missing, np.nan, idx.astype(np.float64))
+        return IndexResult(value, np.where(missing, 0, band).astype(np.int8), t.DAQI_BAND_NAMES)
+    idx = np.searchsorted(t.EEA_TABLES[version][pollutant], c0, side="right")
+    value = np.where(missing, np.nan, idx.astype(np.float64))
+    return IndexResult(value, np.where(missing, 0, idx).astype(np.int8), band_names(scheme, version))
+
+
+def us_lookup(pollutant: str, table: t.UsTable, native: FloatArray) -> FloatArray:
+    """US AQI (float, integer-valued; NaN where undefined) from concentrations in the table's unit."""
+    scale = 10**table.decimals
+    rows = np.asarray(table.rows, dtype=np.float64)
+    lo_k = np.rint(rows[:, 0] * scale).astype(np.int64)
+    hi_k = np.rint(rows[:, 1] * scale).astype(np.int64)
+    i_lo = rows[:, 2].astype(np.int64)
+    i_hi = rows[:, 3].astype(np.int64)
+    missing = np.isnan(native)
+    k = np.floor(np.maximum(np.where(missing, 0.0, native), 0.0) * scale + 1e-6).astype(np.int64)
+    r = np.searchsorted(lo_k, k, side="right") - 1
+    below = r < 0
+    r = np.maximum(r, 0)
+    num = (i_hi[r] - i_lo[r]) * (k - lo_k[r])
+    den = hi_k[r] - lo_k[r]
+    aqi = i_lo[r] + (2 * num + den) // (2 * den)
+    undefined = missing | below
+    if pollutant == "o3":  # 8-h O3 defines no AQI above the top row
+        undefined |= k > hi_k[-1]
+    return np.where(undefined, np.nan, aqi.astype(np.float64))
+
+
+def overall(
+    scheme: str,
+    concentrations_ugm3: Mapping[str, npt.ArrayLike],
+    version: str | None = None,
+    *,
+    unit: str = "ugm3",
+) -> OverallResult:
+    """Worst sub-index over the given pollutants (all arrays the same shape), with the dominant pollutant.
+
+    Ties go to the pollutant given first. Pollutants whose value is NaN are ignored.
+    """
+    subs = {p: index(scheme, p, c, version, unit=unit) for p, c in concentrations_ugm3.items()}
+    return combine(scheme, subs, version)
+
+
+def combine(scheme: str, subs: Mapping[str, IndexResult], version: str | None = None) -> OverallResult:
+    """Combine precomputed sub-indices into the overall index (max value, dominant pollutant)."""
+    names = band_names(scheme, version)
+    if not subs:
+        raise Invalid("no pollutant given", field="pollutants")
+    keys = list(subs)
+    values = np.stack([np.where(np.isnan(subs[p].value), -np.inf, subs[p].value) for p in keys])
+    bands = np.stack([subs[p].band for p in keys])
+    best = np.argmax(values, axis=0)
+    best_value = np.take_along_axis(values, best[None], axis=0)[0]
+    none = np.isneginf(best_value)
+    band = np.where(none, 0, np.take_along_axis(bands, best[None], axis=0)[0]).astype(np.int8)
+    dominant = np.where(none, "", np.asarray(keys)[best])
+    return OverallResult(np.where(none, np.nan, best_value), band, dominant, names, dict(subs))
+
+
+def _check_scheme(scheme: str) -> None:
+    if scheme not in SCHEMES:
+        raise Invalid(f"unknown scheme {scheme!r}; use one of {SCHEMES}", field="scheme")
+
+
+def _tables(scheme: str, version: str) -> Mapping[str, object]:
+    _check_scheme(scheme)
+    all_tables: Mapping[str, Mapping[str, object]] = {
+        "eaqi": t.EEA_TABLES,
+        "daqi": t.DAQI_TABLES,
+        "usaqi": t.US_TABLES,
+    }[scheme]
+    if version not in all_tables:
+        raise Invalid(f"{scheme} has no version {version!r}; use one of {tuple(all_tables)}", field="version")
+    return all_tables[version]

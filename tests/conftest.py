@@ -1,0 +1,41 @@
+import os
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("SMARTIP_SHARED", REPO_ROOT.parent / "shared"))
+
+
+def shared_path(*parts: str) -> Path:
+    """A path under ../shared/; tests that need it skip (loudly) only when the folder is absent."""
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"shared data not found at {path} (expected ../shared beside the checkout)")
+    return path
+
+
+@pytest.fixture
+def cities(db):
+    from smartip.cities.services import load_cities
+
+    return {c.slug: c for c in load_cities()}
+
+
+@pytest.fixture
+def manchester(cities):
+    return cities["manchester"]
+
+
+@pytest.fixture
+def users(manchester):
+    from tests.factories import role_users
+
+    return role_users(manchester)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.NOTIFIER = "email"
