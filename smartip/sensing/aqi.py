@@ -28,11 +28,17 @@ import numpy.typing as npt
 
 from smartip.core.errors import Invalid
 from smartip.sensing import aqi_tables as t
+from smartip.sensing import averaging
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int8]
 SCHEMES: tuple[str, ...] = ("eaqi", "daqi", "usaqi")
 UNITS: tuple[str, ...] = ("ugm3", "ppb", "ppm")
+_ALL_TABLES: dict[str, Mapping[str, Mapping[str, object]]] = {
+    "eaqi": t.EEA_TABLES,
+    "daqi": t.DAQI_TABLES,
+    "usaqi": t.US_TABLES,
+}
 
 
 @dataclass(frozen=True)
@@ -67,14 +73,15 @@ class OverallResult:
 def default_version(scheme: str) -> str:
     """The version used when none is given: the current table of each scheme."""
     _check_scheme(scheme)
-    return {"eaqi": t.EEA_DEFAULT_VERSION, "daqi": t.DAQI_DEFAULT_VERSION, "usaqi": t.US_DEFAULT_VERSION}[scheme]
+    return {"eaqi": t.EEA_DEFAULT_VERSION, "daqi": t.DAQI_DEFAULT_VERSION, "usaqi": t.US_DEFAULT_VERSION}[
+        scheme
+    ]
 
 
 def versions(scheme: str) -> tuple[str, ...]:
     """Versions available for ``scheme``."""
     _check_scheme(scheme)
-    tables: Mapping[str, object] = {"eaqi": t.EEA_TABLES, "daqi": t.DAQI_TABLES, "usaqi": t.US_TABLES}[scheme]
-    return tuple(tables)
+    return tuple(_ALL_TABLES[scheme])
 
 
 def pollutants(scheme: str, version: str | None = None) -> tuple[str, ...]:
@@ -131,7 +138,9 @@ def index(
     version = version or default_version(scheme)
     tables = _tables(scheme, version)
     if pollutant not in tables:
-        raise Invalid(f"{scheme} {version} has no table for {pollutant!r}; it has {sorted(tables)}", field="pollutant")
+        raise Invalid(
+            f"{scheme} {version} has no table for {pollutant!r}; it has {sorted(tables)}", field="pollutant"
+        )
     if unit not in UNITS:
         raise Invalid(f"unknown unit {unit!r}; use one of {UNITS}", field="unit")
     c = np.asarray(concentration_ugm3, dtype=np.float64)
@@ -215,11 +224,141 @@ def _check_scheme(scheme: str) -> None:
 
 def _tables(scheme: str, version: str) -> Mapping[str, object]:
     _check_scheme(scheme)
-    all_tables: Mapping[str, Mapping[str, object]] = {
-        "eaqi": t.EEA_TABLES,
-        "daqi": t.DAQI_TABLES,
-        "usaqi": t.US_TABLES,
-    }[scheme]
+    all_tables = _ALL_TABLES[scheme]
     if version not in all_tables:
         raise Invalid(f"{scheme} has no version {version!r}; use one of {tuple(all_tables)}", field="version")
     return all_tables[version]
+
+
+@dataclass(frozen=True)
+class SeriesIndices:
+    """Index per time step (hour or day) with the averaged concentrations that fed each sub-index."""
+
+    timestamps: npt.NDArray[np.datetime64]
+    result: OverallResult
+    averaged_ugm3: dict[str, FloatArray]
+
+
+def hourly_indices(
+    scheme: str,
+    timestamps: npt.ArrayLike,
+    hourly_ugm3: Mapping[str, npt.ArrayLike],
+    version: str | None = None,
+    *,
+    pm_method: str = "nowcast",
+) -> SeriesIndices:
+    """Index for each given hour, applying the scheme's own averaging on the clock-hour grid.
+
+    ``timestamps`` are whole hours (any order, no duplicates; gaps allowed); ``hourly_ugm3`` maps pollutant →
+    hourly means (NaN = missing). Running means need ≥ 75 % valid hours (averaging.py). Averaging per scheme:
+    EEA 2024 hourly for all; EEA 2021/2017 PM 24-h running mean; DAQI O3 8-h running mean, PM 24-h running
+    mean, NO2 and SO2 hourly (hourly SO2 stands in for the 15-min mean); US: PM by NowCast (``pm_method=
+    "nowcast"``) or 24-h running mean (``"24h"``), O3 max of the 8-h running-mean AQI and the 1-h AQI, CO 8-h
+    running mean, NO2 1-h, SO2 1-h below 305 ppb and otherwise max(200, AQI of the 24-h running mean).
+    Results are returned in the order of ``timestamps``.
+    """
+    version = version or default_version(scheme)
+    known = _tables(scheme, version)
+    start, slot, n_slots = averaging.to_hour_grid(timestamps)
+    grids: dict[str, FloatArray] = {}
+    for p, values in hourly_ugm3.items():
+        if p not in known or p == "o3_1h":
+            raise Invalid(f"{scheme} {version} has no table for {p!r}", field="pollutant")
+        arr = np.asarray(values, dtype=np.float64)
+        if arr.shape != slot.shape:
+            raise Invalid(f"{p}: {arr.size} values for {slot.size} timestamps", field=p)
+        grids[p] = averaging.scatter_to_grid(slot, n_slots, arr)
+    subs, averaged = _hourly_subs(scheme, version, grids, pm_method)
+    picked = {p: IndexResult(r.value[slot], r.band[slot], r.band_names) for p, r in subs.items()}
+    return SeriesIndices(
+        np.asarray(timestamps, dtype="datetime64[s]"),
+        combine(scheme, picked, version),
+        {p: a[slot] for p, a in averaged.items()},
+    )
+
+
+def _hourly_subs(
+    scheme: str, version: str, grids: Mapping[str, FloatArray], pm_method: str
+) -> tuple[dict[str, IndexResult], dict[str, FloatArray]]:
+    if pm_method not in ("nowcast", "24h"):
+        raise Invalid(f"unknown pm_method {pm_method!r}; use 'nowcast' or '24h'", field="pm_method")
+    subs: dict[str, IndexResult] = {}
+    averaged: dict[str, FloatArray] = {}
+    for p, grid in grids.items():
+        if scheme == "eaqi":
+            hours = t.EEA_AVERAGING_H[version][p]
+        elif scheme == "daqi":
+            hours = t.DAQI_AVERAGING_H[p]
+        else:
+            hours = {"pm25": 24, "pm10": 24, "o3": 8, "co": 8}.get(p, 1)
+        if scheme == "usaqi" and p in ("pm25", "pm10") and pm_method == "nowcast":
+            avg = averaging.nowcast(grid)
+        else:
+            avg = averaging.running_mean(grid, hours) if hours > 1 else grid
+        averaged[p] = avg
+        subs[p] = index(scheme, p, avg, version)
+        if scheme == "usaqi" and p == "o3":
+            subs[p] = _max_sub(subs[p], index(scheme, "o3_1h", grid, version))
+        if scheme == "usaqi" and p == "so2":
+            subs[p] = _us_so2(version, grid)
+    return subs, averaged
+
+
+def _max_sub(a: IndexResult, b: IndexResult) -> IndexResult:
+    value = np.fmax(a.value, b.value)
+    band = np.maximum(a.band, b.band).astype(np.int8)
+    return IndexResult(value, band, a.band_names)
+
+
+def _us_so2(version: str, hourly: FloatArray) -> IndexResult:
+    """EPA SO2: the 1-h table up to 304 ppb; at or above 305 ppb, max(200, AQI of the 24-h mean) [M]."""
+    table = t.US_TABLES[version]["so2"]
+    ppb = ugm3_to_native("so2", hourly, "ppb")
+    one_h = us_lookup("so2", table, ppb)
+    high = np.floor(np.where(np.isnan(ppb), 0.0, ppb) + 1e-6) >= 305
+    day = us_lookup("so2", table, ugm3_to_native("so2", averaging.running_mean(hourly, 24), "ppb"))
+    value = np.where(high, np.fmax(200.0, day), one_h)
+    band = np.where(np.isnan(value), 0, np.searchsorted(t.US_BAND_TOP_AQI, value, side="left") + 1)
+    return IndexResult(value, band.astype(np.int8), t.US_BAND_NAMES)
+
+
+def daily_indices(
+    scheme: str,
+    timestamps: npt.ArrayLike,
+    hourly_ugm3: Mapping[str, npt.ArrayLike],
+    version: str | None = None,
+) -> SeriesIndices:
+    """Index per calendar day (of the timestamps as given, no time-zone shift).
+
+    DAQI and US: PM as the calendar-day mean (≥ 18 h), O3 (and US CO) as the day's maximum running 8-h mean
+    (≥ 18 valid 8-h means), NO2/SO2 (and US 1-h O3) as the day's maximum hourly value (≥ 18 h). The EEA defines
+    no daily index: for ``eaqi`` the day gets its worst hourly index (our convention), with ≥ 18 valid hours.
+    """
+    version = version or default_version(scheme)
+    start, slot, n_slots = averaging.to_hour_grid(timestamps)
+    days, day_of_slot = averaging.day_slots(start, n_slots)
+    n_days = days.size
+    if scheme == "eaqi":
+        hourly = hourly_indices(scheme, timestamps, hourly_ugm3, version)
+        subs: dict[str, IndexResult] = {}
+        for p, r in hourly.result.sub.items():
+            grid = averaging.scatter_to_grid(slot, n_slots, r.value)
+            value = averaging.daily_max(grid, day_of_slot, n_days)
+            band = np.where(np.isnan(value), 0, np.nan_to_num(value)).astype(np.int8)
+            subs[p] = IndexResult(value, band, r.band_names)
+        return SeriesIndices(days.astype("datetime64[s]"), combine(scheme, subs, version), {})
+    daily: dict[str, FloatArray] = {}
+    subs = {}
+    for p, values in hourly_ugm3.items():
+        grid = averaging.scatter_to_grid(slot, n_slots, np.asarray(values, dtype=np.float64))
+        if p in ("pm25", "pm10"):
+            daily[p] = averaging.daily_mean(grid, day_of_slot, n_days)
+        elif p in ("o3", "co"):
+            daily[p] = averaging.daily_max(averaging.running_mean(grid, 8), day_of_slot, n_days)
+        else:
+            daily[p] = averaging.daily_max(grid, day_of_slot, n_days)
+        subs[p] = index(scheme, p, daily[p], version)
+        if scheme == "usaqi" and p == "o3":
+            one_h = averaging.daily_max(grid, day_of_slot, n_days)
+            subs[p] = _max_sub(subs[p], index(scheme, "o3_1h", one_h, version))
+    return SeriesIndices(days.astype("datetime64[s]"), combine(scheme, subs, version), daily)
