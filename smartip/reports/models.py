@@ -1,0 +1,202 @@
+"""Civic reports: categories (Open311 services), reports (Open311 requests), their updates, photos, audit."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from smartip.cities.models import City, Department, Neighbourhood
+from smartip.core import geo
+
+
+class Category(models.Model):
+    """An Open311 service. `attributes` holds the service definition's attributes (Open311 shape)."""
+
+    city = models.ForeignKey(City, on_delete=models.CASCADE, related_name="categories")
+    service_code = models.SlugField(_("service code"), max_length=64)
+    name = models.CharField(_("name"), max_length=200)
+    group = models.CharField(_("group"), max_length=100, blank=True)
+    keywords = models.CharField(_("keywords"), max_length=300, blank=True)
+    description = models.TextField(_("description"), blank=True)
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="categories")
+    duplicate_radius_m = models.PositiveIntegerField(_("duplicate radius (m)"), default=50)
+    attributes = models.JSONField(_("extra attributes"), default=list, blank=True)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["group", "name"]
+        constraints = [models.UniqueConstraint(fields=["city", "service_code"], name="service_code_per_city")]
+        verbose_name = _("category")
+        verbose_name_plural = _("categories")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def has_metadata(self) -> bool:
+        return bool(self.attributes)
+
+
+class Status(models.TextChoices):
+    OPEN = "open", _("Open")
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+    IN_PROGRESS = "in_progress", _("In progress")
+    FIXED = "fixed", _("Fixed")
+    CLOSED = "closed", _("Closed, not fixed")
+
+
+OPEN_STATES = (Status.OPEN, Status.ACKNOWLEDGED, Status.IN_PROGRESS)
+
+
+class CloseReason(models.TextChoices):
+    DUPLICATE = "duplicate", _("Duplicate")
+    NOT_RESPONSIBLE = "not_responsible", _("Not our responsibility")
+    CANNOT_FIND = "cannot_find", _("Could not find the problem")
+    NO_ACTION = "no_action", _("No further action")
+    INVALID = "invalid", _("Not a valid report")
+
+
+class ReportQuerySet(models.QuerySet["Report"]):
+    def for_city(self, city: City) -> "ReportQuerySet":
+        return self.filter(city=city)
+
+    def visible(self) -> "ReportQuerySet":
+        """What the public (and Open311 GET) may see."""
+        return self.filter(is_hidden=False)
+
+    def open(self) -> "ReportQuerySet":
+        return self.filter(status__in=OPEN_STATES)
+
+    def near(self, lat: float, lon: float, radius_m: float) -> "ReportQuerySet":
+        """Bounding-box prefilter in SQL; callers needing exact circles refine with geo.haversine_m."""
+        min_lat, min_lon, max_lat, max_lon = geo.bbox_around(lat, lon, radius_m)
+        return self.filter(lat__gte=min_lat, lat__lte=max_lat, lon__gte=min_lon, lon__lte=max_lon)
+
+
+class Report(models.Model):
+    """A citizen's report of a problem: an Open311 service request."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    city = models.ForeignKey(City, on_delete=models.CASCADE, related_name="reports")
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="reports")
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="reports")
+    neighbourhood = models.ForeignKey(Neighbourhood, null=True, blank=True, on_delete=models.SET_NULL,
+                                      related_name="reports")
+    reporter = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="reports")
+    # contact details given without an account (Open311 POST), never shown publicly
+    contact_email = models.EmailField(blank=True)
+    contact_name = models.CharField(max_length=200, blank=True)
+    contact_phone = models.CharField(max_length=40, blank=True)
+    device_id = models.CharField(max_length=200, blank=True)
+    is_anonymous = models.BooleanField(_("show my name publicly? (no)"), default=False)
+    assisted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+", help_text=_("Staff who entered it on the citizen's behalf"))
+    title = models.CharField(_("title"), max_length=200, blank=True)
+    description = models.TextField(_("description"), max_length=4000)
+    attributes = models.JSONField(default=dict, blank=True)
+    lat = models.FloatField(_("latitude"))
+    lon = models.FloatField(_("longitude"))
+    h3_cell = models.CharField(max_length=16, db_index=True)
+    address = models.CharField(_("address"), max_length=300, blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.OPEN)
+    close_reason = models.CharField(max_length=32, choices=CloseReason.choices, blank=True)
+    status_notes = models.TextField(blank=True)
+    duplicate_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="duplicates")
+    supporters = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="supported_reports")
+    support_count = models.PositiveIntegerField(default=0)
+    flag_count = models.PositiveIntegerField(default=0)
+    is_hidden = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+    expected_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ReportQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["city", "status", "category", "created_at"], name="report_city_status_cat"),
+            models.Index(fields=["city", "created_at"], name="report_city_created"),
+            models.Index(fields=["city", "lat", "lon"], name="report_city_latlon"),
+            models.Index(fields=["department", "status"], name="report_dept_status"),
+        ]
+        verbose_name = _("report")
+        verbose_name_plural = _("reports")
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.category.name}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATES
+
+
+class ReportPhoto(models.Model):
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="photos")
+    image = models.ImageField(upload_to="reports/%Y/%m/")
+    thumbnail = models.ImageField(upload_to="reports/thumbs/%Y/%m/")
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+
+
+class ReportUpdate(models.Model):
+    """A step on the report's timeline: public updates are sent to reporter and supporters, notes are internal."""
+
+    class Kind(models.TextChoices):
+        STATUS = "status", _("Status change")
+        COMMENT = "comment", _("Public update")
+        NOTE = "note", _("Internal note")
+        REASSIGN = "reassign", _("Reassigned")
+        REOPEN = "reopen", _("Reopened")
+        DUPLICATE = "duplicate", _("Marked as duplicate")
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="updates")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    is_public = models.BooleanField(default=True)
+    text = models.TextField(blank=True, max_length=4000)
+    old_status = models.CharField(max_length=16, blank=True)
+    new_status = models.CharField(max_length=16, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+
+class ReportFlag(models.Model):
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="flags")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    reason = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["report", "user"], name="one_flag_per_user")]
+
+
+class AuditEntry(models.Model):
+    """Every change to a report: who, when, what (old → new). Never edited or deleted by the app."""
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="audit")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    action = models.CharField(max_length=40)
+    changes = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+
+class ServiceToken(models.Model):
+    """Open311 token for a request accepted before it has an id (we create ids at once, so a token maps to one)."""
+
+    token = models.UUIDField(default=uuid.uuid4, unique=True)
+    report = models.OneToOneField(Report, on_delete=models.CASCADE, related_name="token")
