@@ -13,7 +13,8 @@ from typing import TextIO
 
 from smartip.budgeting.pabulib_lines import BadBytes, LineSource, OpenQuote
 from smartip.budgeting.pabulib_model import SECTIONS, PabulibError, PabulibFile
-from smartip.budgeting.pabulib_rows import MetaRules, ProjectTable, VoteChecker, check_meta
+from smartip.budgeting.pabulib_rows import MetaRules, ProjectTable, check_meta
+from smartip.budgeting.pabulib_votes import VoteChecker
 
 Source = str | Path | TextIO
 
@@ -34,7 +35,7 @@ class _Parser:
         self.meta: dict[str, str] = {}
         self.meta_lines: dict[str, int] = {}
         self.rules: MetaRules | None = None
-        self.projects = ProjectTable()
+        self.projects = ProjectTable(self.error, self.warn)
         self.project_columns: tuple[str, ...] = ()
         self.votes: list[tuple[str | None, ...]] = []
         self.checker: VoteChecker | None = None
@@ -137,7 +138,7 @@ class _Parser:
         self.header = header
         if self.section == "PROJECTS":
             self.project_columns = header
-            self.projects.set_header(header, line, self.error)
+            self.projects.set_header(header, line)
         else:
             assert self.checker is not None
             self.checker.set_header(header, line)
