@@ -37,7 +37,9 @@ class Fixes:
 
     def take(self, index: np.ndarray) -> Fixes:
         """Subset by integer index or boolean mask (order preserved as given)."""
-        return Fixes(self.t_s[index], self.lat[index], self.lon[index], self.accuracy_m[index], self.alt_m[index])
+        return Fixes(
+            self.t_s[index], self.lat[index], self.lon[index], self.accuracy_m[index], self.alt_m[index]
+        )
 
     def to_bytes(self) -> bytes:
         return encode(self)

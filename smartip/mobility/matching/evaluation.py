@@ -32,7 +32,9 @@ class TrueRoute:
     t_s: np.ndarray  # time at each vertex from the route's start
 
 
-def route_between(config: Any, start: tuple[float, float], end: tuple[float, float], costing: str) -> TrueRoute:
+def route_between(
+    config: Any, start: tuple[float, float], end: tuple[float, float], costing: str
+) -> TrueRoute:
     """Valhalla's route from ``start`` to ``end`` (lon, lat), with a time at every vertex."""
     request = {
         "locations": [{"lon": start[0], "lat": start[1]}, {"lon": end[0], "lat": end[1]}],
@@ -125,7 +127,12 @@ def evaluate(
             continue
         a, b = length_within(matched_xy, true_xy, tol_m)
         c, d = length_within(true_xy, matched_xy, tol_m)
-        near_matched, total_matched, near_true, total_true = near_matched + a, total_matched + b, near_true + c, total_true + d
+        near_matched, total_matched, near_true, total_true = (
+            near_matched + a,
+            total_matched + b,
+            near_true + c,
+            total_true + d,
+        )
     return {
         "routes": len(routes),
         "fixes": n_fixes,

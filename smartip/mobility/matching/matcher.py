@@ -13,8 +13,8 @@ should check ``is_matchable(mode)`` first.
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -103,7 +103,9 @@ def is_matchable(mode: str) -> bool:
 def costing_for(mode: str) -> str:
     """The Valhalla costing for a mode; ``Invalid`` for train and for unknown modes."""
     if mode in UNMATCHED_MODES:
-        raise Invalid(f"mode {mode!r} is not matched to streets: rail lines are not in the street network", field="mode")
+        raise Invalid(
+            f"mode {mode!r} is not matched to streets: rail lines are not in the street network", field="mode"
+        )
     try:
         return MODE_COSTING[mode]
     except KeyError:
@@ -114,7 +116,9 @@ def costing_for(mode: str) -> str:
 def check_trace(lat: np.ndarray, lon: np.ndarray, t_s: np.ndarray) -> None:
     """Raise ``Invalid`` naming the first bad fix: equal lengths, at least two fixes, valid, time-ordered."""
     if not (len(lat) == len(lon) == len(t_s)):
-        raise Invalid(f"lat, lon and t_s differ in length ({len(lat)}, {len(lon)}, {len(t_s)})", field="fixes")
+        raise Invalid(
+            f"lat, lon and t_s differ in length ({len(lat)}, {len(lon)}, {len(t_s)})", field="fixes"
+        )
     if len(lat) < 2:
         raise Invalid(f"a trace needs at least two fixes to match, got {len(lat)}", field="fixes")
     for name, values, bound in (("lat", lat, 90.0), ("lon", lon, 180.0)):
@@ -141,15 +145,23 @@ def thin_by_interval(t_s: np.ndarray, min_interval_s: float) -> np.ndarray:
     return np.asarray(keep)
 
 
-@lru_cache(maxsize=8)
+_local = threading.local()
+
+
 def _actor(config_key: str) -> Any:
+    """A ``valhalla.Actor`` per thread and config: an Actor must not be shared between threads (it crashes)."""
     import valhalla
 
-    return valhalla.Actor(config_key)
+    actors: dict[str, Any] = _local.__dict__.setdefault("actors", {})
+    if config_key not in actors:
+        if len(actors) >= 8:
+            actors.pop(next(iter(actors)))
+        actors[config_key] = valhalla.Actor(config_key)
+    return actors[config_key]
 
 
 def actor_for(tiles_dir_or_config: Path | str | dict[str, Any]) -> Any:
-    """One cached ``valhalla.Actor`` per config: a config JSON path, a tiles folder or a config dict."""
+    """One cached ``valhalla.Actor`` per thread and config: a config JSON path, a tiles folder or a config dict."""
     source = tiles_dir_or_config
     if isinstance(source, dict):
         return _actor(json.dumps(source, sort_keys=True))
@@ -210,7 +222,9 @@ def match(
     try:
         raw = actor_for(tiles_dir_or_config).trace_attributes(request)
     except valhalla.ValhallaError as error:
-        raise Invalid(f"the trace could not be matched to the street network: {error}", field="fixes") from error
+        raise Invalid(
+            f"the trace could not be matched to the street network: {error}", field="fixes"
+        ) from error
     parsed = parse_trace_attributes(json.loads(raw), t_s[kept])
     fix_lat = np.full(len(lat), np.nan)
     fix_lon = np.full(len(lat), np.nan)

@@ -70,7 +70,9 @@ def _check_extract(pbf_path: Path) -> Path:
     if not pbf_path.is_file():
         raise Invalid(f"network file {pbf_path} does not exist", field="network")
     if not pbf_path.name.endswith(".osm.pbf"):
-        raise Invalid(f"network file {pbf_path.name} is not an OpenStreetMap .osm.pbf extract", field="network")
+        raise Invalid(
+            f"network file {pbf_path.name} is not an OpenStreetMap .osm.pbf extract", field="network"
+        )
     return pbf_path
 
 
@@ -118,7 +120,9 @@ def _build_into(pbf_path: Path, work: Path) -> None:
     )
     if done.returncode != 0:
         tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
-        raise Invalid(f"could not build a street network from {pbf_path.name}: {' '.join(tail)}", field="network")
+        raise Invalid(
+            f"could not build a street network from {pbf_path.name}: {' '.join(tail)}", field="network"
+        )
     if not any(tiles.rglob("*.gph")):
         raise Invalid(f"{pbf_path.name} holds no street Valhalla can route on", field="network")
     (work / _READY_MARK).write_text(pbf_path.name)

@@ -68,7 +68,9 @@ def _parts(edges: list[dict[str, Any]]) -> list[tuple[int, int]]:
     return parts
 
 
-def _fixes(points: list[dict[str, Any]], edge_start_m: np.ndarray, edge_len_m: np.ndarray) -> tuple[np.ndarray, ...]:
+def _fixes(
+    points: list[dict[str, Any]], edge_start_m: np.ndarray, edge_len_m: np.ndarray
+) -> tuple[np.ndarray, ...]:
     n = len(points)
     lat, lon, along = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
     kind = np.empty(n, dtype=object)

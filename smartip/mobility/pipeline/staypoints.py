@@ -68,7 +68,9 @@ def _short_exits(fixes: Fixes, gap: np.ndarray, dist_m: float) -> np.ndarray:
         active, j = active[~beyond], j[~beyond]
         if not active.size:
             break
-        done = gap[j] | (haversine_m(fixes.lat[active], fixes.lon[active], fixes.lat[j], fixes.lon[j]) >= dist_m)
+        done = gap[j] | (
+            haversine_m(fixes.lat[active], fixes.lon[active], fixes.lat[j], fixes.lon[j]) >= dist_m
+        )
         exits[active[done]] = j[done]
         active = active[~done]
     return exits

@@ -42,7 +42,9 @@ def generate_triplegs(
     begins = np.zeros(n, dtype=bool)
     if n:
         begins[0] = True
-        begins[1:] = (np.diff(t) > params.gap_threshold_min * 60.0) | (staypoint_of_fix[1:] != staypoint_of_fix[:-1])
+        begins[1:] = (np.diff(t) > params.gap_threshold_min * 60.0) | (
+            staypoint_of_fix[1:] != staypoint_of_fix[:-1]
+        )
     begins &= moving
     first = np.flatnonzero(begins)
     # a run ends at the next run start or at the next stay point fix, whichever comes first

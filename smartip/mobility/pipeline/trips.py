@@ -40,9 +40,7 @@ class Trips:
         return int(self.started_at_s.shape[0])
 
 
-def generate_trips(
-    fixes: Fixes, sp: Staypoints, tpls: Triplegs, params: TripParams = TripParams()
-) -> Trips:
+def generate_trips(fixes: Fixes, sp: Staypoints, tpls: Triplegs, params: TripParams = TripParams()) -> Trips:
     """Trips of one user's trace (see module docstring)."""
     gap_s = params.gap_threshold_min * 60.0
     n_sp, n_tp = len(sp), len(tpls)

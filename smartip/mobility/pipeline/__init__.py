@@ -1,0 +1,1 @@
+"""The pure numpy processing pipeline: clean, stay points, triplegs, trips, modes."""

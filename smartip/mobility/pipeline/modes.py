@@ -1,0 +1,112 @@
+"""Transport mode per tripleg: walk, bicycle, bus/tram, car, train.
+
+Method (documented; thresholds set by hand from the labelled GeoLife triplegs and written here, no model file):
+per tripleg, the step speeds between consecutive fixes (distance / time, steps with dt > 0 only) give the
+median, 85th and 95th percentiles; the 90th percentile of |acceleration| and the share of time spent stopped
+(< 0.6 m/s) complete the features. A small decision list assigns the mode:
+
+1. p85 speed < WALK_P85 -> walk (pedestrians rarely sustain > 2.6 m/s);
+2. p85 < BIKE_P85 and p95 < BIKE_P95 -> bicycle;
+3. p85 >= TRAIN_P85 or (median >= TRAIN_MEDIAN and stopped share < TRAIN_STOPPED) -> train (incl. metro);
+4. stopped share >= BUS_STOPPED or median < BUS_MEDIAN -> bus/tram (frequent stops, slow in traffic);
+5. otherwise car.
+The coarse split is active (walk, bicycle) against motorised (the rest). Accuracy is measured in
+tests/mobility/test_modes.py and printed by benchmarks/mobility.py.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from smartip.mobility.fixes import Fixes, haversine_m
+from smartip.mobility.pipeline.triplegs import Triplegs
+
+MODES = ("walk", "bicycle", "bus/tram", "car", "train")
+ACTIVE = frozenset({"walk", "bicycle"})
+STOPPED_MPS = 0.6
+WALK_P85 = 2.6
+BIKE_P85 = 6.5
+BIKE_P95 = 9.0
+TRAIN_P85 = 25.0
+TRAIN_MEDIAN = 15.0
+TRAIN_STOPPED = 0.15
+BUS_STOPPED = 0.30
+BUS_MEDIAN = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class ModeFeatures:
+    duration_s: np.ndarray
+    length_m: np.ndarray
+    speed_p50: np.ndarray
+    speed_p85: np.ndarray
+    speed_p95: np.ndarray
+    accel_p90: np.ndarray
+    stopped_share: np.ndarray
+
+
+def tripleg_features(fixes: Fixes, tpls: Triplegs) -> ModeFeatures:
+    """Features of every tripleg, computed for all triplegs at once."""
+    k = len(tpls)
+    n_steps = tpls.end_fix - tpls.first_fix - 1
+    owner = np.repeat(np.arange(k), n_steps)
+    a = np.repeat(tpls.first_fix - (np.cumsum(n_steps) - n_steps), n_steps) + np.arange(owner.size)
+    b = a + 1
+    dist = haversine_m(fixes.lat[a], fixes.lon[a], fixes.lat[b], fixes.lon[b])
+    dt = fixes.t_s[b] - fixes.t_s[a]
+    length = np.bincount(owner, weights=dist, minlength=k)
+    ok = dt > 0
+    speed = dist[ok] / dt[ok]
+    s_owner = owner[ok]
+    stopped_time = np.bincount(s_owner, weights=np.where(speed < STOPPED_MPS, dt[ok], 0.0), minlength=k)
+    moving_time = np.bincount(s_owner, weights=dt[ok], minlength=k)
+    same = s_owner[1:] == s_owner[:-1]
+    dt_mid = 0.5 * (dt[ok][1:] + dt[ok][:-1])
+    accel = np.abs(np.diff(speed)) / np.maximum(dt_mid, 1.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        stopped = np.where(moving_time > 0, stopped_time / moving_time, 1.0)
+    return ModeFeatures(
+        duration_s=tpls.finished_at_s - tpls.started_at_s,
+        length_m=length,
+        speed_p50=_group_quantile(speed, s_owner, k, 0.50),
+        speed_p85=_group_quantile(speed, s_owner, k, 0.85),
+        speed_p95=_group_quantile(speed, s_owner, k, 0.95),
+        accel_p90=_group_quantile(accel[same], s_owner[1:][same], k, 0.90),
+        stopped_share=stopped,
+    )
+
+
+def _group_quantile(values: np.ndarray, group: np.ndarray, k: int, q: float) -> np.ndarray:
+    """Per-group quantile (linear interpolation as numpy's default); 0 for empty groups."""
+    out = np.zeros(k)
+    if not values.size:
+        return out
+    order = np.lexsort((values, group))
+    v, g = values[order], group[order]
+    count = np.bincount(g, minlength=k)
+    start = np.cumsum(count) - count
+    has = count > 0
+    pos = start[has] + q * (count[has] - 1)
+    lo = np.floor(pos).astype(np.int64)
+    hi = np.minimum(lo + 1, start[has] + count[has] - 1)
+    frac = pos - lo
+    out[has] = v[lo] * (1 - frac) + v[hi] * frac
+    return out
+
+
+def classify_modes(f: ModeFeatures) -> np.ndarray:
+    """Mode name per tripleg by the decision list in the module docstring."""
+    conditions = [
+        f.speed_p85 < WALK_P85,
+        (f.speed_p85 < BIKE_P85) & (f.speed_p95 < BIKE_P95),
+        (f.speed_p85 >= TRAIN_P85) | ((f.speed_p50 >= TRAIN_MEDIAN) & (f.stopped_share < TRAIN_STOPPED)),
+        (f.stopped_share >= BUS_STOPPED) | (f.speed_p50 < BUS_MEDIAN),
+    ]
+    return np.select(conditions, ["walk", "bicycle", "train", "bus/tram"], default="car").astype(object)
+
+
+def coarse(modes: np.ndarray) -> np.ndarray:
+    """'active' for walk/bicycle, 'motorised' otherwise."""
+    return np.where(np.isin(modes.astype(str), list(ACTIVE)), "active", "motorised")

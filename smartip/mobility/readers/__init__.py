@@ -1,0 +1,1 @@
+"""Trace readers (GPX, GeoJSON, CSV, GeoLife PLT, phone JSON batch) and writers (GPX, GeoJSON)."""
