@@ -151,9 +151,9 @@ def street_segments(pbf_path: Path) -> list[StreetSegment]:
     )
     segments: list[StreetSegment] = []
     for obj in processor:
-        if not obj.is_way():
+        if not isinstance(obj, osmium.osm.Way):
             continue
-        highway = obj.tags.get("highway", "")
+        highway = obj.tags.get("highway") or ""
         if highway in NON_STREET_HIGHWAYS or obj.tags.get("area") == "yes":
             continue
         coords = [[n.lon, n.lat] for n in obj.nodes if n.location.valid()]
@@ -163,7 +163,7 @@ def street_segments(pbf_path: Path) -> list[StreetSegment]:
         segments.append(
             StreetSegment(
                 way_id=int(obj.id),
-                name=obj.tags.get("name", ""),
+                name=obj.tags.get("name") or "",
                 highway=highway,
                 coords=coords,
                 length_m=polyline_length_m(xy[:, 0], xy[:, 1]),

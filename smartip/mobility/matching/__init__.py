@@ -1,0 +1,1 @@
+"""Street networks and map matching (pure: no Django). In-process Valhalla; see ``matcher`` and ``network``."""
