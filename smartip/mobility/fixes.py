@@ -13,6 +13,7 @@ import zlib
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from smartip.core.errors import Invalid
 
@@ -54,11 +55,11 @@ class Fixes:
 
 
 def from_columns(
-    t_s: np.ndarray | list[float],
-    lat: np.ndarray | list[float],
-    lon: np.ndarray | list[float],
-    accuracy_m: np.ndarray | list[float] | None = None,
-    alt_m: np.ndarray | list[float] | None = None,
+    t_s: npt.ArrayLike,
+    lat: npt.ArrayLike,
+    lon: npt.ArrayLike,
+    accuracy_m: npt.ArrayLike | None = None,
+    alt_m: npt.ArrayLike | None = None,
     *,
     on_backwards: str = "sort",
 ) -> Fixes:
@@ -154,12 +155,14 @@ def decode(blob: bytes) -> Fixes:
     return Fixes(t_ms / 1000.0, lat / 1e7, lon / 1e7, acc, alt)
 
 
-def haversine_m(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray) -> np.ndarray:
+def haversine_m(
+    lat1: npt.ArrayLike, lon1: npt.ArrayLike, lat2: npt.ArrayLike, lon2: npt.ArrayLike
+) -> np.ndarray:
     """Great-circle distance in metres, vectorised, same formula and radius as trackintel (spherical cosines)."""
     p1, p2 = np.radians(lat1), np.radians(lat2)
     dl = np.radians(lon1) - np.radians(lon2)
     c = np.cos(p1 - p2) - np.cos(p1) * np.cos(p2) * (1.0 - np.cos(dl))
-    return EARTH_RADIUS_M * np.arccos(np.clip(c, -1.0, 1.0))
+    return np.asarray(EARTH_RADIUS_M * np.arccos(np.clip(c, -1.0, 1.0)))
 
 
 def step_distances_m(fixes: Fixes) -> np.ndarray:
