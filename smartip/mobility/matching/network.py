@@ -62,6 +62,10 @@ def valhalla_config(tiles_dir: Path) -> dict[str, Any]:
     trace_limits["max_shape"] = MAX_SHAPE_POINTS
     trace_limits["max_distance"] = MAX_TRACE_DISTANCE_M
     config["mjolnir"]["concurrency"] = 1
+    # Let requests set the break distance too (Valhalla silently ignores non-customizable trace options).
+    customizable = config["meili"]["customizable"]
+    if "breakage_distance" not in customizable:
+        customizable.append("breakage_distance")
     return config
 
 
