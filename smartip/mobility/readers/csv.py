@@ -4,13 +4,14 @@ The first row is a header naming the columns (case-insensitive, any order, extra
 latitude `lat`/`latitude`, longitude `lon`/`lng`/`longitude`, time `time`/`timestamp`/`tracked_at`/`t`
 (ISO 8601, naive = UTC, or epoch seconds/ms), optional accuracy `accuracy`/`accuracy_m`/`acc` and altitude
 `alt`/`altitude`/`ele`/`elevation`. A missing column is an error listing the header found; a bad value names the
-line and column. Memory grows with the number of fixes only (typed arrays), never with the file.
+line and column. The delimiter (comma, semicolon or tab) is taken from the header. Memory grows with the number of fixes only (typed arrays), never with the file.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import itertools
 import math
 from pathlib import Path
 from typing import BinaryIO
@@ -34,11 +35,12 @@ def read_csv(source: Path | BinaryIO, *, max_fixes: int = MAX_FIXES, on_backward
         with source.open("rb") as fh:
             return read_csv(fh, max_fixes=max_fixes, on_backwards=on_backwards)
     text = io.TextIOWrapper(source, encoding="utf-8-sig", errors="strict", newline="")
-    reader = csv.reader(text)
     try:
-        header = next(reader, None)
-        if header is None:
+        first = text.readline()
+        if not first.strip():
             raise Invalid("empty CSV file", field="file")
+        reader = csv.reader(itertools.chain([first], text), delimiter=_delimiter(first))
+        header = next(reader)
         cols = _columns(header)
         builder = FixBuilder(max_fixes)
         width = len(header)
@@ -58,10 +60,15 @@ def read_csv(source: Path | BinaryIO, *, max_fixes: int = MAX_FIXES, on_backward
     except UnicodeDecodeError as exc:
         raise Invalid(f"CSV is not UTF-8 text: {exc}", field="file") from exc
     except csv.Error as exc:
-        raise Invalid(f"broken CSV at line {reader.line_num}: {exc}", field="file") from exc
+        raise Invalid(f"broken CSV after line {reader.line_num}: {exc}", field="file") from exc
     if not len(builder.t):
         raise Invalid("CSV has a header but no rows", field="file")
     return builder.build(on_backwards)
+
+
+def _delimiter(header_line: str) -> str:
+    """The most frequent of comma, semicolon and tab in the header line."""
+    return max((",", ";", "\t"), key=header_line.count)
 
 
 def _columns(header: list[str]) -> dict[str, int]:
