@@ -99,13 +99,13 @@ def evaluate_colocation(
     nrmse = rmse / mean_ref * 100.0 if mean_ref != 0 else float("inf")
     target = EPA_TARGETS[pollutant]
     checks = {
-        "slope": target.slope[0] <= slope <= target.slope[1],
-        "intercept": target.intercept[0] <= intercept <= target.intercept[1],
-        "r2": float(r) ** 2 >= target.r2_min,
-        "rmse": rmse <= target.rmse_max,
+        "slope": bool(target.slope[0] <= slope <= target.slope[1]),
+        "intercept": bool(target.intercept[0] <= intercept <= target.intercept[1]),
+        "r2": bool(float(r) ** 2 >= target.r2_min),
+        "rmse": bool(rmse <= target.rmse_max),
     }
     if target.nrmse_max_percent is not None:
-        checks["nrmse"] = nrmse <= target.nrmse_max_percent
+        checks["nrmse"] = bool(nrmse <= target.nrmse_max_percent)
     return ColocationResult(
         pollutant, int(x_sensor.size), float(slope), float(intercept), float(r) ** 2, rmse, nrmse, checks
     )
