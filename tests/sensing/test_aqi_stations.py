@@ -30,7 +30,9 @@ def _stdlib_columns(
     stamps = [datetime.strptime(r[0], fmt) for r in rows[1:]]
     values: dict[str, list[float | None]] = {}
     for key, i in cols.items():
-        values[key] = [float(r[i]) if r[i].strip() not in ("", "undefined", "null") else None for r in rows[1:]]
+        values[key] = [
+            float(r[i]) if r[i].strip() not in ("", "undefined", "null") else None for r in rows[1:]
+        ]
     return stamps, values
 
 
