@@ -50,9 +50,7 @@ def pabutools_count(instance: Any, profile: Any, rule: str) -> list[str]:
     elif rule == "mes-score":
         out = pr.method_of_equal_shares(instance, profile, sat_class=_sat("score"))
     elif rule == "mes-add1":
-        out = pr.method_of_equal_shares(
-            instance, profile, sat_class=_sat("cost"), voter_budget_increment=1
-        )
+        out = pr.method_of_equal_shares(instance, profile, sat_class=_sat("cost"), voter_budget_increment=1)
     elif rule == "mes-add1-greedy":
         out = pr.completion_by_rule_combination(
             instance,

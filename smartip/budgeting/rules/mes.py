@@ -1,0 +1,203 @@
+"""Method of Equal Shares, selecting exactly what pabutools' `method_of_equal_shares` selects.
+
+Each voter starts with `b0` (= budget / number of voters). A project with cost c is affordable when its
+supporters can pay c with everyone paying min(budget_i, rho * u_i); each round funds the affordable project
+with the least rho (ties: project id as a string), the supporters pay, and the run stops when nothing is
+affordable. Free supported projects are funded up front; unsupported projects never are.
+
+Speed: budgets are float arrays and each round re-evaluates, with a few vectorised passes, only the
+projects whose previous rho could still be the best (pabutools' lazy order). Exactness: every decision
+closer than `TOL` (a tie in rho, a project whose supporters hold about its cost, a supporter whose budget
+about equals her share) is settled with exact rationals from `ExactLedger`, and the funded project's exact
+rho is recorded every round, so the outcome equals pabutools' exact-arithmetic outcome.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import numpy as np
+import numpy.typing as npt
+
+from smartip.budgeting.rules.mes_exact import ExactLedger, exact_payment
+from smartip.budgeting.rules.prepared import Prepared, SatKind
+from smartip.core.errors import Invalid
+
+TOL = 1e-8
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+
+@dataclass(frozen=True)
+class MesRound:
+    project: int
+    rho: float  # affordability (payment per unit of utility)
+    available: float  # what the supporters held before paying
+    cost: float
+
+
+@dataclass
+class MesResult:
+    selected: list[int]  # up-front free projects first, then one per round
+    rounds: list[MesRound]
+    upfront: list[int]
+    money_left: FloatArray  # per project: what its supporters hold at the end
+    per_voter_budget: Fraction
+    dropped: dict[int, int] = field(default_factory=dict)  # project -> round it became unaffordable
+
+
+def _integral(values: FloatArray, what: str) -> IntArray:
+    out = np.rint(values).astype(np.int64)
+    if len(values) and not np.array_equal(out, values):
+        raise Invalid(f"MES counts exactly and needs integer {what}", field=what)
+    return out
+
+
+class MesSetup:
+    """Per-(election, utility) arrays, reused by every run (e.g. each step of the Add-1 completion)."""
+
+    def __init__(self, prep: Prepared, sat: SatKind) -> None:
+        self.prep, self.sat = prep, sat
+        raw = prep.score if sat == "score" else np.ones(len(prep.voter))
+        keep = raw > 0  # supporters are the voters with positive utility
+        proj_of = np.repeat(np.arange(prep.n_projects), np.diff(prep.ptr))[keep]
+        self.voter = prep.voter[keep].astype(np.int64)
+        self.value = _integral(raw[keep], "scores")
+        self.value_f = self.value.astype(np.float64)
+        self.ptr = np.zeros(prep.n_projects + 1, dtype=np.int64)
+        np.cumsum(np.bincount(proj_of, minlength=prep.n_projects), out=self.ptr[1:])
+        self.weighted = prep.weight_q is not None
+        self.w_int = _integral(prep.weight, "voter weights") if self.weighted else None
+        w_entry = prep.weight[self.voter]
+        self.wv = w_entry * self.value_f  # weighted utility units per entry
+        mass = np.bincount(proj_of, weights=self.wv, minlength=prep.n_projects)
+        self.mass = mass
+        self.scale_q = [prep.cost_q[p] if sat == "cost" else Fraction(1) for p in range(prep.n_projects)]
+        self.scale_f = np.array([float(s) for s in self.scale_q])
+        positive = [p for p in range(prep.n_projects) if mass[p] > 0 and prep.cost_q[p] > 0]
+        self.candidates = positive
+        # with Cost_Sat a free project has zero satisfaction, so only other utilities fund it up front
+        free = [p for p in range(prep.n_projects) if mass[p] > 0 and prep.cost_q[p] == 0 and sat != "cost"]
+        self.upfront = sorted(free, key=lambda p: prep.rank[p])
+        self.ledger = ExactLedger(prep.n_voters, len(positive), self.w_int, int(self.value.max(initial=1)))
+
+    def segment(self, p: int) -> slice:
+        return slice(int(self.ptr[p]), int(self.ptr[p + 1]))
+
+
+class _Run:
+    def __init__(self, setup: MesSetup, b0: Fraction) -> None:
+        self.s = setup
+        self.b0, self.b0f = b0, float(b0)
+        self.b = np.full(setup.prep.n_voters, self.b0f)
+        setup.ledger.reset(b0)
+        self.exact: dict[int, tuple[Fraction, BoolArray]] = {}
+
+    def money(self, p: int) -> tuple[FloatArray, FloatArray, float]:
+        seg = self.s.segment(p)
+        bb = self.b[self.s.voter[seg]]
+        wb = bb * self.s.prep.weight[self.s.voter[seg]] if self.s.weighted else bb
+        return bb, wb, float(wb.sum())
+
+    def evaluate(self, p: int) -> tuple[float, float] | None:
+        """(rho, money) of p now, or None when its supporters cannot pay it (exactly)."""
+        s, cost = self.s, float(self.s.prep.cost[p])
+        bb, wb, money = self.money(p)
+        if money < cost * (1 - TOL):
+            return None
+        seg = s.segment(p)
+        if money <= cost * (1 + TOL):  # too close: decide and price exactly
+            voters = s.voter[seg]
+            if s.ledger.total(voters) < s.prep.cost_q[p]:
+                return None
+            band = bb > 0
+            pay, pays_all = exact_payment(s.ledger, s.prep.cost_q[p], voters, s.value[seg], band, ~band)
+            self.exact[p] = (pay, pays_all)
+            return float(pay / s.scale_q[p]), money
+        val, wv = s.value_f[seg], s.wv[seg]
+        t = cost / s.mass[p]
+        poor = bb < t * val
+        n_poor = int(poor.sum())
+        while n_poor:
+            t = (cost - float(wb[poor].sum())) / float(wv[~poor].sum())
+            poor = bb < t * val
+            if int(poor.sum()) == n_poor:
+                break
+            n_poor = int(poor.sum())
+        return t / float(s.scale_f[p]), money
+
+    def exact_pay(self, p: int, rho: float) -> tuple[Fraction, BoolArray]:
+        if p not in self.exact:
+            s, seg = self.s, self.s.segment(p)
+            bb = self.b[s.voter[seg]]
+            thr = rho * float(s.scale_f[p]) * s.value_f[seg]
+            band = np.abs(bb - thr) <= TOL * (self.b0f + thr)
+            poor = ~band & (bb < thr)
+            self.exact[p] = exact_payment(s.ledger, s.prep.cost_q[p], s.voter[seg], s.value[seg], band, poor)
+        return self.exact[p]
+
+    def pay(self, p: int, unit: Fraction, pays_all: BoolArray) -> None:
+        s, seg = self.s, self.s.segment(p)
+        voters = s.voter[seg]
+        rich = ~pays_all
+        s.ledger.record(unit, voters[rich], s.value[seg][rich], voters[pays_all])
+        self.b[voters[pays_all]] = 0.0
+        rv = voters[rich]
+        self.b[rv] = np.maximum(self.b[rv] - float(unit) * s.value_f[seg][rich], 0.0)
+
+
+def run_mes(setup: MesSetup, b0: Fraction) -> MesResult:
+    """One MES run with per-voter budget `b0` (exact), as pabutools' `mes_inner_algo` (resolute)."""
+    prep = setup.prep
+    run = _Run(setup, b0)
+    cand = np.array(setup.candidates, dtype=np.int64)
+    stale = np.full(prep.n_projects, np.inf)
+    if len(cand):
+        stale[cand] = prep.cost[cand] / setup.mass[cand] / setup.scale_f[cand]
+    active = np.zeros(prep.n_projects, dtype=bool)
+    active[cand] = True
+    rounds: list[MesRound] = []
+    dropped: dict[int, int] = {}
+    while True:
+        live = np.flatnonzero(active)
+        best = np.inf
+        seen: dict[int, tuple[float, float]] = {}
+        for p in live[np.argsort(stale[live], kind="stable")].tolist():
+            if stale[p] > best * (1 + TOL):
+                break
+            got = run.evaluate(p)
+            if got is None:
+                active[p] = False
+                dropped[p] = len(rounds)
+                continue
+            stale[p] = got[0]
+            seen[p] = got
+            best = min(best, got[0])
+        if not seen:
+            break
+        tied = [p for p, (rho, _) in seen.items() if rho <= best * (1 + TOL)]
+        priced = {p: run.exact_pay(p, seen[p][0]) for p in tied}
+        winner = min(tied, key=lambda p: (priced[p][0] / setup.scale_q[p], prep.rank[p]))
+        unit, pays_all = priced[winner]
+        rounds.append(
+            MesRound(winner, float(unit / setup.scale_q[winner]), seen[winner][1], float(prep.cost[winner]))
+        )
+        run.pay(winner, unit, pays_all)
+        run.exact.clear()
+        active[winner] = False
+    w_b = run.b[setup.voter] * prep.weight[setup.voter]
+    money_left = np.bincount(
+        np.repeat(np.arange(prep.n_projects), np.diff(setup.ptr)), weights=w_b, minlength=prep.n_projects
+    )
+    return MesResult(
+        setup.upfront + [r.project for r in rounds], rounds, setup.upfront, money_left, b0, dropped
+    )
+
+
+def method_of_equal_shares(prep: Prepared, sat: SatKind) -> MesResult:
+    setup = MesSetup(prep, sat)
+    if prep.total_weight_q == 0:
+        return MesResult([], [], [], np.zeros(prep.n_projects), Fraction(0))
+    return run_mes(setup, prep.budget_q / prep.total_weight_q)
