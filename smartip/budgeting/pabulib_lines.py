@@ -48,10 +48,9 @@ class LineSource:
     def __init__(self, raw: Iterable[bytes] | Iterable[str]) -> None:
         self._raw: Iterator[bytes | str] = iter(raw)
         self.number = 0
-        self.newline: str | None = None
-        self.final_newline = True
         self.in_record = False
         self.current = ""
+        self.first = ""
 
     def __iter__(self) -> "LineSource":
         return self
@@ -61,19 +60,27 @@ class LineSource:
         if self.in_record:
             raise OpenQuote(self.number, open_quote_column(self.current))
         self.number += 1
-        line = self._decode(raw) if isinstance(raw, bytes) else raw
+        if isinstance(raw, bytes):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as error:
+                column = raw[: error.start].count(b";")
+                detail = f"byte 0x{raw[error.start]:02x} at position {error.start + 1} is not UTF-8"
+                raise BadBytes(self.number, column, detail) from None
+        else:
+            line = raw
         if self.number == 1:
-            line = line.removeprefix("\ufeff")
-            self.newline = "\r\n" if line.endswith("\r\n") else "\n"
-        self.final_newline = line.endswith("\n")
+            line = self.first = line.removeprefix("\ufeff")
         self.in_record = True
         self.current = line
         return line
 
-    def _decode(self, raw: bytes) -> str:
-        try:
-            return raw.decode("utf-8")
-        except UnicodeDecodeError as error:
-            column = raw[: error.start].count(b";")
-            detail = f"byte 0x{raw[error.start]:02x} at position {error.start + 1} is not UTF-8"
-            raise BadBytes(self.number, column, detail) from None
+    @property
+    def newline(self) -> str:
+        """The line ending of the first line ("\r\n" or "\n")."""
+        return "\r\n" if self.first.endswith("\r\n") else "\n"
+
+    @property
+    def final_newline(self) -> bool:
+        """Whether the last line read ends with a newline."""
+        return self.current.endswith("\n") or not self.number

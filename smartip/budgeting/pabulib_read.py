@@ -7,6 +7,7 @@ tolerated with a warning (see `pabulib_rows` for the list); everything else is a
 
 import csv
 import io
+from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 from typing import TextIO
@@ -19,8 +20,13 @@ from smartip.budgeting.pabulib_votes import VoteChecker
 Source = str | Path | TextIO
 
 
+_MISSING = frozenset(
+    ["", *("".join(c.upper() if mask >> i & 1 else c for i, c in enumerate("none")) for mask in range(16))]
+)  # empty, or `none` in any letter case
+
+
 def _is_missing(cell: str) -> bool:
-    return not cell or (len(cell) == 4 and cell.lower() == "none")
+    return cell in _MISSING
 
 
 class _Parser:
@@ -40,6 +46,8 @@ class _Parser:
         self.votes: list[tuple[str | None, ...]] = []
         self.checker: VoteChecker | None = None
         self.warnings: list[str] = []
+        self.votes_width = -1  # set once the VOTES header is read, for the fast path
+        self.check_vote: Callable[[tuple[str | None, ...], int], None] = lambda values, line: None
 
     def error(self, line: int, field: str, reason: str) -> PabulibError:
         return PabulibError(line, field, reason, source=self.source)
@@ -55,6 +63,11 @@ class _Parser:
     # -- rows ---------------------------------------------------------------------------------------
     def feed(self, row: list[str], line: int) -> None:
         cells = [cell.strip() for cell in row]
+        if self.votes_width == len(cells) and cells[0] and cells[0].upper() not in SECTIONS:
+            values = tuple([None if cell in _MISSING else cell for cell in cells])  # fast path: a vote row
+            self.check_vote(values, line)
+            self.votes.append(values)
+            return
         if not any(cells):
             if row:
                 self.warn(line, self.section or "META", "blank row skipped")
@@ -70,9 +83,8 @@ class _Parser:
             if len(cells) != len(self.header):
                 cells = self.fit_width(cells, line)
             if self.section == "VOTES":
-                assert self.checker is not None
-                values = tuple(None if _is_missing(cell) else cell for cell in cells)
-                self.checker.check(values, line)
+                values = tuple([None if cell in _MISSING else cell for cell in cells])
+                self.check_vote(values, line)
                 self.votes.append(values)
             elif self.section == "PROJECTS":
                 self.projects.add(cells, line)
@@ -84,12 +96,13 @@ class _Parser:
         if len(cells) > width and not any(cells[width:]):
             self.warn(line, self.section, f"{len(cells) - width} empty cell(s) after the last column ignored")
             return cells[:width]
-        missing = self.header[len(cells)] if len(cells) < width else self.header[-1]
+        if len(cells) < width:
+            field = self.header[len(cells)]
+        else:
+            field = cells[0] if self.section == "META" and cells[0] else self.section
         hint = " (an unquoted ';' inside a cell?)" if len(cells) > width else ""
         raise self.error(
-            line,
-            missing if len(cells) < width else self.section,
-            f"row has {len(cells)} cells but the {self.section} header has {width}{hint}",
+            line, field, f"row has {len(cells)} cells but the {self.section} header has {width}{hint}"
         )
 
     def read_meta_row(self, cells: list[str], line: int) -> None:
@@ -142,6 +155,7 @@ class _Parser:
         else:
             assert self.checker is not None
             self.checker.set_header(header, line)
+            self.votes_width, self.check_vote = len(header), self.checker.check
 
     def finish(self, last_line: int) -> None:
         end = last_line + 1
@@ -158,7 +172,7 @@ class _Parser:
 
 def _parse(lines: LineSource, source: str | None) -> PabulibFile:
     parser = _Parser(source)
-    reader = csv.reader(lines, delimiter=";", quotechar='"', doublequote=True, strict=True)
+    reader = csv.reader(lines, delimiter=";", quotechar='"', skipinitialspace=True, strict=True)
     try:
         while True:
             try:
@@ -181,7 +195,7 @@ def _parse(lines: LineSource, source: str | None) -> PabulibFile:
         projects=parser.projects.rows,
         vote_columns=parser.checker.columns if parser.checker else (),
         votes=parser.votes,
-        newline=lines.newline or "\n",
+        newline=lines.newline,
         final_newline=lines.final_newline,
         warnings=parser.warnings,
     )
@@ -190,7 +204,7 @@ def _parse(lines: LineSource, source: str | None) -> PabulibFile:
 def _lenient(lines: LineSource, parser: _Parser) -> list[str]:
     """Re-read a record that strict CSV refused (text after a closing quote, as in `"Odkupmy" i my`)."""
     try:
-        row = next(csv.reader([lines.current], delimiter=";", quotechar='"', strict=False))
+        row = next(csv.reader([lines.current], delimiter=";", quotechar='"', skipinitialspace=True))
     except (csv.Error, StopIteration):
         raise parser.error(lines.number, parser.section or "META", "broken CSV quoting") from None
     column = next((i for i, cell in enumerate(lines.current.split(";")) if '"' in cell), 0)

@@ -272,14 +272,14 @@ def test_every_real_file_round_trips() -> None:
 
 
 def _oracle_sample() -> list[str]:
-    """~60 files: per ballot type the 3 largest by voters plus 12 spread over the rest (INDEX.tsv)."""
+    """60 files: per ballot type the 2 largest by voters plus 13 spread over the rest (INDEX.tsv)."""
     with open(shared_path("data", "pabulib", "INDEX.tsv"), encoding="utf-8", newline="") as index:
         rows = list(csv.DictReader(index, delimiter="\t"))
     chosen: list[str] = []
     for kind in ("approval", "choose-1", "cumulative", "ordinal"):
         files = sorted((r for r in rows if r["ballot_type"] == kind), key=lambda r: -int(r["n_voters"]))
-        rest = files[3:]
-        chosen += [r["file"] for r in files[:3]] + [rest[i * len(rest) // 12]["file"] for i in range(12)]
+        rest = files[2:]
+        chosen += [r["file"] for r in files[:2]] + [rest[i * len(rest) // 13]["file"] for i in range(13)]
     return chosen
 
 
