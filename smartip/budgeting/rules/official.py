@@ -11,15 +11,16 @@ loop, counted exactly without one MES run per +1 step).
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Literal
 
 import numpy as np
 
+from smartip.budgeting.pabulib import PabulibFile, to_election
 from smartip.budgeting.rules.election import Election
 from smartip.budgeting.rules.official_add1 import add1_fast
-from smartip.budgeting.rules.official_greedy import count_greedy
+from smartip.budgeting.rules.official_greedy import GreedyStep, count_greedy
 from smartip.budgeting.rules.official_mes import ApprovalTypes, MesRun, group_ballots, run
 from smartip.core.errors import Invalid
 
@@ -112,12 +113,10 @@ def count_official(
     return _count_mes(election, rule, mes_start, stop_when_exhaustive)
 
 
-def count_official_pb(pb: object, rule: str | None = None) -> Outcome:
+def count_official_pb(pb: PabulibFile, rule: str | None = None) -> Outcome:
     """Count a `PabulibFile`, ranking greedy by its PROJECTS `score` (else `votes`) column as the checker does."""
-    from smartip.budgeting.pabulib import to_election
-
-    election = to_election(pb)  # type: ignore[arg-type]
-    rows: list[dict[str, str]] = pb.projects  # type: ignore[attr-defined]
+    election = to_election(pb)
+    rows = pb.projects
     column = "score" if rows and "score" in rows[0] else "votes" if rows and "votes" in rows[0] else None
     scores = None
     if column and all(column in r for r in rows):
@@ -150,10 +149,8 @@ def _count_greedy(election: Election, rule: str, scores: list[float]) -> Outcome
     return _outcome(election, rule, chosen, results, {"threshold": threshold})
 
 
-def _poznan_reserve(steps: list, costs: list[float]) -> list:  # type: ignore[type-arg]
+def _poznan_reserve(steps: list[GreedyStep], costs: list[float]) -> list[GreedyStep]:
     """The first project that did not fit is funded too if the money left covers 80% of its cost."""
-    from dataclasses import replace
-
     for i, s in enumerate(steps):
         if s.reason == "does not fit":
             if s.budget_left >= 0.8 * costs[s.project]:

@@ -77,6 +77,9 @@ def add1_fast(
         counts += 1
         if _cost(t, nxt.winners) > budget:
             break
+        if _complete(t, nxt.winners) or (stop_when_exhaustive and _exhaustive(t, nxt.winners, budget)):
+            kept, kept_b, counted_at = nxt, base + j, base + j
+            break  # the definition stops right here
         d, counts_used = _longest_certified(t, nxt, base + j, j_max - j, span)
         counts += counts_used
         span = max(1, d)
