@@ -145,9 +145,10 @@ def decode(blob: bytes) -> Fixes:
     o = 0
     t_ms = np.cumsum(np.frombuffer(body, "<i8", n, o))
     o += 8 * n
-    lat = np.cumsum(np.frombuffer(body, "<i4", n, o), dtype=np.int64)
+    # int32 deltas wrap around (e.g. crossing the antimeridian); an int32 cumsum wraps back exactly
+    lat = np.cumsum(np.frombuffer(body, "<i4", n, o), dtype=np.int32).astype(np.int64)
     o += 4 * n
-    lon = np.cumsum(np.frombuffer(body, "<i4", n, o), dtype=np.int64)
+    lon = np.cumsum(np.frombuffer(body, "<i4", n, o), dtype=np.int32).astype(np.int64)
     o += 4 * n
     acc = np.frombuffer(body, "<f4", n, o).astype(np.float32)
     o += 4 * n

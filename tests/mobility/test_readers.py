@@ -98,9 +98,9 @@ def test_gpx_written_by_us_parses_in_gpxpy_and_back() -> None:
 
 
 def test_gpx_written_by_gpxpy_reads_here() -> None:
-    gpxpy = pytest.importorskip("gpxpy")
     import datetime as dt
 
+    pytest.importorskip("gpxpy")
     import gpxpy.gpx
 
     fixes = _sample()

@@ -3,8 +3,9 @@
 Order: (1) exact duplicates (same time and position) are dropped, and of several fixes with the same time only the
 first is kept (unless `keep_same_time`, which reproduces trackintel, whose only cleaning is dropping rows equal in
 every column); (2) fixes with `accuracy_m > max_accuracy_m` (unknown accuracy is kept); (3) fixes outside the
-optional `bbox`; (4) spikes: a fix reached and left at more than `max_speed_mps` (or the first/last fix left or
-reached that fast), repeated until none is left or `max_passes` is reached, so short runs of jumps go too.
+optional `bbox`; (4) jumps: a run of up to MAX_JUMP_FIXES fixes entered and left at more than `max_speed_mps` while going
+straight past it is possible (a single spike is the one-fix case; a too-fast first or last step drops that end
+fix), repeated until none is left or `max_passes` is reached.
 All steps are whole-array numpy operations. Fixes are never edited, only dropped; the report counts each reason.
 """
 
@@ -15,6 +16,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from smartip.mobility.fixes import Fixes, haversine_m
+
+MAX_JUMP_FIXES = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,21 +85,33 @@ def _duplicates(fixes: Fixes, keep_same_time: bool) -> np.ndarray:
 
 
 def _spikes(fixes: Fixes, max_speed_mps: float) -> np.ndarray:
-    """Fixes reached and left too fast (ends: left or reached too fast)."""
+    """Jumps: runs of up to MAX_JUMP_FIXES fixes entered by a too-fast step and left by the next too-fast step,
+    when going straight from before the run to after it is possible; a too-fast first/last step drops the end fix."""
     n = len(fixes)
     bad = np.zeros(n, dtype=bool)
     if n < 2:
         return bad
-    dist = haversine_m(fixes.lat[:-1], fixes.lon[:-1], fixes.lat[1:], fixes.lon[1:])
-    dt = np.diff(fixes.t_s)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        fast = (
-            np.where(dt > 0, dist / np.where(dt > 0, dt, 1.0), np.where(dist > 0, np.inf, 0.0))
-            > max_speed_mps
-        )
-    bad[1:-1] = fast[:-1] & fast[1:]
-    bad[0] = fast[0] and (n == 2 or not fast[1])
-    bad[-1] = fast[-1] and (n == 2 or not fast[-2])
-    if n == 2 and fast[0]:
-        bad[:] = [False, True]
+    fast = _speeds(fixes, np.arange(n - 1), np.arange(1, n)) > max_speed_mps
+    steps = np.flatnonzero(fast)  # step i goes from fix i to fix i+1
+    if steps.size >= 2:
+        out, back = steps[:-1], steps[1:]
+        short = (back - out) <= MAX_JUMP_FIXES
+        plausible = _speeds(fixes, out, np.minimum(back + 1, n - 1)) <= max_speed_mps
+        run = short & plausible & (back + 1 < n)
+        delta = np.zeros(n + 1, dtype=np.int64)
+        np.add.at(delta, out[run] + 1, 1)
+        np.add.at(delta, back[run] + 1, -1)
+        bad |= np.cumsum(delta[:n]) > 0
+    if fast[0] and not bad[1]:
+        bad[0] = n > 2 and not fast[1]
+    if fast[-1] and not bad[-2]:
+        bad[-1] = True if n == 2 else not fast[-2]
     return bad
+
+
+def _speeds(fixes: Fixes, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Speed from fix a to fix b (inf when b is at the same time but elsewhere)."""
+    dist = haversine_m(fixes.lat[a], fixes.lon[a], fixes.lat[b], fixes.lon[b])
+    dt = fixes.t_s[b] - fixes.t_s[a]
+    safe = np.where(dt > 0, dt, 1.0)
+    return np.where(dt > 0, dist / safe, np.where(dist > 0, np.inf, 0.0))

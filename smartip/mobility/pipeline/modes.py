@@ -5,10 +5,12 @@ per tripleg, the step speeds between consecutive fixes (distance / time, steps w
 median, 85th and 95th percentiles; the 90th percentile of |acceleration| and the share of time spent stopped
 (< 0.6 m/s) complete the features. A small decision list assigns the mode:
 
-1. p85 speed < WALK_P85 -> walk (pedestrians rarely sustain > 2.6 m/s);
+1. p85 < WALK_P85, or (median < WALK_MEDIAN and p85 < WALK_NOISY_P85) -> walk (pedestrians rarely sustain
+   > 2.6 m/s; the second clause admits walks with noisy fixes, e.g. among tall buildings);
 2. p85 < BIKE_P85 and p95 < BIKE_P95 -> bicycle;
-3. p85 >= TRAIN_P85 or (median >= TRAIN_MEDIAN and stopped share < TRAIN_STOPPED) -> train (incl. metro);
-4. stopped share >= BUS_STOPPED or median < BUS_MEDIAN -> bus/tram (frequent stops, slow in traffic);
+3. p85 >= TRAIN_P85, or (median >= TRAIN_MEDIAN, stopped share < TRAIN_STOPPED and p90 |acceleration| <
+   TRAIN_ACCEL) -> train (incl. metro: fast, or steady without stops);
+4. stopped share >= BUS_STOPPED, or (median < BUS_MEDIAN and p85 < BUS_P85) -> bus/tram (frequent stops, slow);
 5. otherwise car.
 The coarse split is active (walk, bicycle) against motorised (the rest). Accuracy is measured in
 tests/mobility/test_modes.py and printed by benchmarks/mobility.py.
@@ -27,13 +29,17 @@ MODES = ("walk", "bicycle", "bus/tram", "car", "train")
 ACTIVE = frozenset({"walk", "bicycle"})
 STOPPED_MPS = 0.6
 WALK_P85 = 2.6
+WALK_MEDIAN = 1.6
+WALK_NOISY_P85 = 5.5
 BIKE_P85 = 6.5
 BIKE_P95 = 9.0
 TRAIN_P85 = 25.0
-TRAIN_MEDIAN = 15.0
-TRAIN_STOPPED = 0.15
-BUS_STOPPED = 0.30
-BUS_MEDIAN = 5.0
+TRAIN_MEDIAN = 8.0
+TRAIN_STOPPED = 0.05
+TRAIN_ACCEL = 0.15
+BUS_STOPPED = 0.25
+BUS_MEDIAN = 4.0
+BUS_P85 = 9.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,10 +105,11 @@ def _group_quantile(values: np.ndarray, group: np.ndarray, k: int, q: float) -> 
 def classify_modes(f: ModeFeatures) -> np.ndarray:
     """Mode name per tripleg by the decision list in the module docstring."""
     conditions = [
-        f.speed_p85 < WALK_P85,
+        (f.speed_p85 < WALK_P85) | ((f.speed_p50 < WALK_MEDIAN) & (f.speed_p85 < WALK_NOISY_P85)),
         (f.speed_p85 < BIKE_P85) & (f.speed_p95 < BIKE_P95),
-        (f.speed_p85 >= TRAIN_P85) | ((f.speed_p50 >= TRAIN_MEDIAN) & (f.stopped_share < TRAIN_STOPPED)),
-        (f.stopped_share >= BUS_STOPPED) | (f.speed_p50 < BUS_MEDIAN),
+        (f.speed_p85 >= TRAIN_P85)
+        | ((f.speed_p50 >= TRAIN_MEDIAN) & (f.stopped_share < TRAIN_STOPPED) & (f.accel_p90 < TRAIN_ACCEL)),
+        (f.stopped_share >= BUS_STOPPED) | ((f.speed_p50 < BUS_MEDIAN) & (f.speed_p85 < BUS_P85)),
     ]
     return np.select(conditions, ["walk", "bicycle", "train", "bus/tram"], default="car").astype(object)
 
