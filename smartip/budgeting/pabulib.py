@@ -49,29 +49,35 @@ def build_pb(
     projects: Iterable[Mapping[str, object]],
     votes: Iterable[Mapping[str, object]],
     *,
+    project_columns: Sequence[str] = (),
+    vote_columns: Sequence[str] = (),
     newline: str = "\n",
+    final_newline: bool = True,
 ) -> PabulibFile:
     """A validated `PabulibFile` from plain data (e.g. a process's ballots, for export).
 
     `meta` needs the obligatory keys except `num_projects` / `num_votes`, which are counted here.
     Each project needs `project_id` and `cost`; each vote `voter_id` and `vote`. A list/tuple value
     (a vote, its points, categories) is joined with commas; None means missing. Columns appear in first-seen
-    order, with `project_id` / `voter_id` first. Raises `PabulibError` with the line of the produced file.
+    order, with `project_id` / `voter_id` first; `project_columns` / `vote_columns` fix the order of the
+    columns they name (e.g. an imported file's own order). Raises `PabulibError` with the line of the
+    produced file.
     """
     project_rows = [_cells(row) for row in projects]
     vote_rows = [_cells(row) for row in votes]
     meta_cells = _cells(meta)
     meta_cells["num_projects"] = str(len(project_rows))
     meta_cells["num_votes"] = str(len(vote_rows))
-    project_columns = _columns("project_id", project_rows)
-    vote_columns = _columns("voter_id", vote_rows)
+    project_order = _columns(["project_id", *project_columns, "cost"], project_rows)
+    vote_order = _columns(["voter_id", *vote_columns, "vote"], vote_rows)
     draft = PabulibFile(
         meta={key: value or "" for key, value in meta_cells.items()},
-        project_columns=project_columns,
+        project_columns=project_order,
         projects=[{k: v for k, v in row.items() if v} for row in project_rows],
-        vote_columns=vote_columns,
-        votes=[tuple(row.get(name) or None for name in vote_columns) for row in vote_rows],
+        vote_columns=vote_order,
+        votes=[tuple(row.get(name) or None for name in vote_order) for row in vote_rows],
         newline=newline,
+        final_newline=final_newline,
     )
     return read_pb(io.StringIO(dumps(draft), newline=""), name="export")
 
@@ -92,8 +98,8 @@ def _text(value: object) -> str | None:
     return str(value)
 
 
-def _columns(first: str, rows: list[dict[str, str | None]]) -> tuple[str, ...]:
-    names = dict.fromkeys([first])
+def _columns(first: list[str], rows: list[dict[str, str | None]]) -> tuple[str, ...]:
+    names = dict.fromkeys(first)
     for row in rows:
         names.update(dict.fromkeys(row))
     return tuple(names)

@@ -260,6 +260,31 @@ def _real_files() -> list[Path]:
     return sorted(shared_path("data", "pabulib").glob("*.pb"))
 
 
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Poland_Warszawa_2017_Aleksandrow.pb",  # literal None cells
+        "Poland_Gdansk_2020_Siedlce.pb",  # a quoted name with ';'
+        "France_Toulouse_2019.pb",  # cumulative
+        "Poland_Krakow_2021_Bienczyce.pb",  # ordinal with points
+        "Poland_Czestochowa_2025_Bleszno.pb",  # no final newline
+    ],
+)
+def test_build_pb_from_a_real_files_plain_data_gives_the_file_back(name: str) -> None:
+    pb = read_pb(shared_path("data", "pabulib", name))
+    meta = {key: value for key, value in pb.meta.items()}
+    rebuilt = build_pb(
+        meta,
+        pb.projects,
+        pb.vote_dicts(),
+        project_columns=pb.project_columns,
+        vote_columns=pb.vote_columns,
+        newline=pb.newline,
+        final_newline=pb.final_newline,
+    )
+    assert rebuilt == pb
+
+
 @pytest.mark.slow
 def test_every_real_file_round_trips() -> None:
     files = _real_files()
