@@ -7,10 +7,17 @@ from smartip.cities.models import City, Department
 PASSWORD = "correct-horse-battery-staple"
 
 
-def make_user(username: str, *, city: City | None = None, role: str | None = None,
-              department: Department | None = None, **extra: object) -> User:
-    user = User.objects.create_user(username=username, email=f"{username}@example.org", password=PASSWORD,
-                                    **extra)
+def make_user(
+    username: str,
+    *,
+    city: City | None = None,
+    role: str | None = None,
+    department: Department | None = None,
+    **extra: object,
+) -> User:
+    user = User.objects.create_user(
+        username=username, email=f"{username}@example.org", password=PASSWORD, **extra
+    )
     if city is not None and role is not None:
         grant_role(user=user, city=city, role=role, department=department)
     return user
@@ -21,6 +28,10 @@ def role_users(city: City) -> dict[str, User]:
     dept = city.departments.order_by("slug").first()
     users = {"anonymous": None}
     for role in Role.values:
-        users[role] = make_user(f"{city.slug}_{role}", city=city, role=role,
-                                department=dept if role == Role.DEPARTMENT_STAFF else None)
+        users[role] = make_user(
+            f"{city.slug}_{role}",
+            city=city,
+            role=role,
+            department=dept if role == Role.DEPARTMENT_STAFF else None,
+        )
     return users  # type: ignore[return-value]

@@ -14,15 +14,26 @@ def _me(user: User) -> MeOut:
     roles: dict[str, list[str]] = {}
     for m in Membership.objects.filter(user=user).select_related("city"):
         roles.setdefault(m.city.slug, []).append(m.role)
-    return MeOut(id=user.pk, username=user.username, display_name=user.display_name, email=user.email,
-                 language=user.language, roles=roles)
+    return MeOut(
+        id=user.pk,
+        username=user.username,
+        display_name=user.display_name,
+        email=user.email,
+        language=user.language,
+        roles=roles,
+    )
 
 
 @router.post("/register", response={201: MeOut})
 def register(request: HttpRequest, payload: RegisterIn) -> Status[MeOut]:
     city = get_city(payload.city) if payload.city else None
-    user = services.register(username=payload.username, email=payload.email, password=payload.password,
-                             city=city, language=payload.language)
+    user = services.register(
+        username=payload.username,
+        email=payload.email,
+        password=payload.password,
+        city=city,
+        language=payload.language,
+    )
     return Status(201, _me(user))
 
 

@@ -22,4 +22,6 @@ class ProfileForm(forms.ModelForm):
 
 class ApiKeyForm(forms.Form):
     name = forms.CharField(label=_("Key name"), max_length=100)
-    kind = forms.ChoiceField(label=_("Kind"), choices=[("developer", _("Developer")), ("device", _("Device"))])
+    kind = forms.ChoiceField(
+        label=_("Kind"), choices=[("developer", _("Developer")), ("device", _("Device"))]
+    )

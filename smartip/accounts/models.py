@@ -42,8 +42,9 @@ class User(AbstractUser):
 
     def departments_in(self, city: City) -> set[int]:
         return set(
-            self.memberships.filter(city=city, role=Role.DEPARTMENT_STAFF, department__isnull=False)
-            .values_list("department_id", flat=True)
+            self.memberships.filter(
+                city=city, role=Role.DEPARTMENT_STAFF, department__isnull=False
+            ).values_list("department_id", flat=True)
         )
 
 

@@ -9,7 +9,9 @@ from smartip.cities.models import City, Department
 from smartip.core.errors import Invalid, NotFound
 
 
-def register(*, username: str, email: str, password: str, city: City | None = None, language: str = "en") -> User:
+def register(
+    *, username: str, email: str, password: str, city: City | None = None, language: str = "en"
+) -> User:
     username = username.strip()
     if not username or len(username) > 150:
         raise Invalid("choose a user name of 1 to 150 characters", field="username")
@@ -25,8 +27,9 @@ def register(*, username: str, email: str, password: str, city: City | None = No
         validate_password(password, User(username=username, email=email))
     except ValidationError as exc:
         raise Invalid(" ".join(exc.messages), field="password") from None
-    user = User.objects.create_user(username=username, email=email, password=password, language=language,
-                                    home_city=city)
+    user = User.objects.create_user(
+        username=username, email=email, password=password, language=language, home_city=city
+    )
     if city is not None:
         Membership.objects.create(user=user, city=city, role=Role.CITIZEN)
     return user

@@ -28,9 +28,16 @@ def neighbourhoods(request: HttpRequest, slug: str) -> Any:
 @router.get("/{slug}/neighbourhoods.geojson")
 def neighbourhoods_geojson(request: HttpRequest, slug: str) -> dict[str, Any]:
     features = [
-        {"type": "Feature", "geometry": n.geometry,
-         "properties": {"code": n.code, "name": n.name, "population": n.population,
-                        "deprivation_decile": n.deprivation_decile}}
+        {
+            "type": "Feature",
+            "geometry": n.geometry,
+            "properties": {
+                "code": n.code,
+                "name": n.name,
+                "population": n.population,
+                "deprivation_decile": n.deprivation_decile,
+            },
+        }
         for n in get_city(slug).neighbourhoods.all()
     ]
     return {"type": "FeatureCollection", "features": features}

@@ -10,16 +10,61 @@ from typing import Any
 from smartip.cities.models import City
 
 DEMO_DISTRICTS = {
-    "manchester": ["Cheetham", "Ancoats and Beswick", "Clayton", "Hulme", "City Centre", "Ardwick",
-                   "Chorlton", "Moss Side", "Fallowfield"],
-    "ghent": ["Mariakerke", "Wondelgem", "Oostakker", "Drongen", "Binnenstad", "Sint-Amandsberg",
-              "Sint-Denijs-Westrem", "Zwijnaarde", "Gentbrugge"],
-    "cologne": ["Chorweiler", "Nippes", "Mülheim", "Ehrenfeld", "Innenstadt", "Kalk",
-                "Lindenthal", "Rodenkirchen", "Porz"],
-    "bologna": ["Borgo Panigale", "Navile", "Bolognina", "Reno", "Porto-Saragozza", "San Donato-San Vitale",
-                "Saragozza", "Santo Stefano", "Savena"],
-    "oulu": ["Linnanmaa", "Toppila", "Ritaharju", "Tuira", "Keskusta", "Raksila",
-             "Kaukovainio", "Kaakkuri", "Hiukkavaara"],
+    "manchester": [
+        "Cheetham",
+        "Ancoats and Beswick",
+        "Clayton",
+        "Hulme",
+        "City Centre",
+        "Ardwick",
+        "Chorlton",
+        "Moss Side",
+        "Fallowfield",
+    ],
+    "ghent": [
+        "Mariakerke",
+        "Wondelgem",
+        "Oostakker",
+        "Drongen",
+        "Binnenstad",
+        "Sint-Amandsberg",
+        "Sint-Denijs-Westrem",
+        "Zwijnaarde",
+        "Gentbrugge",
+    ],
+    "cologne": [
+        "Chorweiler",
+        "Nippes",
+        "Mülheim",
+        "Ehrenfeld",
+        "Innenstadt",
+        "Kalk",
+        "Lindenthal",
+        "Rodenkirchen",
+        "Porz",
+    ],
+    "bologna": [
+        "Borgo Panigale",
+        "Navile",
+        "Bolognina",
+        "Reno",
+        "Porto-Saragozza",
+        "San Donato-San Vitale",
+        "Saragozza",
+        "Santo Stefano",
+        "Savena",
+    ],
+    "oulu": [
+        "Linnanmaa",
+        "Toppila",
+        "Ritaharju",
+        "Tuira",
+        "Keskusta",
+        "Raksila",
+        "Kaukovainio",
+        "Kaakkuri",
+        "Hiukkavaara",
+    ],
 }
 
 
@@ -34,10 +79,16 @@ def demo_neighbourhoods(city: City, rng: random.Random) -> dict[str, Any]:
         top = city.max_lat - row * dlat
         left = city.min_lon + col * dlon
         ring = [[left, top], [left + dlon, top], [left + dlon, top - dlat], [left, top - dlat], [left, top]]
-        features.append({
-            "type": "Feature",
-            "geometry": {"type": "Polygon", "coordinates": [ring]},
-            "properties": {"code": f"{city.slug}-{i + 1}", "name": name,
-                           "population": rng.randrange(8_000, 40_000), "deprivation_decile": rng.randint(1, 10)},
-        })
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": "Polygon", "coordinates": [ring]},
+                "properties": {
+                    "code": f"{city.slug}-{i + 1}",
+                    "name": name,
+                    "population": rng.randrange(8_000, 40_000),
+                    "deprivation_decile": rng.randint(1, 10),
+                },
+            }
+        )
     return {"type": "FeatureCollection", "features": features}

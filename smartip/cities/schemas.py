@@ -19,6 +19,12 @@ class CityOut(Schema):
 
 
 def city_out(city) -> CityOut:  # type: ignore[no-untyped-def]
-    return CityOut(slug=city.slug, name=city.name, country=city.country, timezone=city.timezone,
-                   languages=city.languages, jurisdiction_id=city.jurisdiction_id,
-                   bbox=[city.min_lat, city.min_lon, city.max_lat, city.max_lon])
+    return CityOut(
+        slug=city.slug,
+        name=city.name,
+        country=city.country,
+        timezone=city.timezone,
+        languages=city.languages,
+        jurisdiction_id=city.jurisdiction_id,
+        bbox=[city.min_lat, city.min_lon, city.max_lat, city.max_lon],
+    )

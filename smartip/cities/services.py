@@ -45,9 +45,16 @@ def upsert_city(data: dict[str, Any]) -> City:
     city, _ = City.objects.update_or_create(
         slug=data["slug"],
         defaults=dict(
-            name=data["name"], country=data["country"], timezone=data["timezone"], languages=data["languages"],
-            jurisdiction_id=profile.jurisdiction_id or data["slug"], min_lat=min_lat, min_lon=min_lon,
-            max_lat=max_lat, max_lon=max_lon, profile_overrides=overrides,
+            name=data["name"],
+            country=data["country"],
+            timezone=data["timezone"],
+            languages=data["languages"],
+            jurisdiction_id=profile.jurisdiction_id or data["slug"],
+            min_lat=min_lat,
+            min_lon=min_lon,
+            max_lat=max_lat,
+            max_lon=max_lon,
+            profile_overrides=overrides,
         ),
     )
     for dept in profile.departments:
@@ -111,13 +118,27 @@ def import_neighbourhoods(*, city: City, geojson: dict[str, Any]) -> int:
         if not name:
             raise Invalid(f"{where}: missing name", field="name")
         bounds = _validate_geometry(feature.get("geometry"), where)
-        rows.append(dict(
-            code=code, name=str(name)[:200], geometry=feature["geometry"],
-            population=_int_or_none(props.get("population", props.get("pop")), "population", where, 0, 10**8),
-            deprivation_decile=_int_or_none(
-                props.get("deprivation_decile", props.get("imd_decile")), "deprivation_decile", where, 1, 10),
-            min_lat=bounds[0], min_lon=bounds[1], max_lat=bounds[2], max_lon=bounds[3],
-        ))
+        rows.append(
+            dict(
+                code=code,
+                name=str(name)[:200],
+                geometry=feature["geometry"],
+                population=_int_or_none(
+                    props.get("population", props.get("pop")), "population", where, 0, 10**8
+                ),
+                deprivation_decile=_int_or_none(
+                    props.get("deprivation_decile", props.get("imd_decile")),
+                    "deprivation_decile",
+                    where,
+                    1,
+                    10,
+                ),
+                min_lat=bounds[0],
+                min_lon=bounds[1],
+                max_lat=bounds[2],
+                max_lon=bounds[3],
+            )
+        )
     if not rows:
         raise Invalid("the collection has no features", field="features")
     for row in rows:

@@ -27,7 +27,10 @@ def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespons
         loc = [str(p) for p in e.get("loc", []) if p not in ("body", "query", "path", "form", "payload")]
         errors.append({"field": ".".join(loc), "message": e.get("msg", "invalid")})
     first = errors[0] if errors else {"field": "", "message": "invalid input"}
-    body = {"error": {"code": "invalid", "field": first["field"], "message": first["message"]}, "errors": errors}
+    body = {
+        "error": {"code": "invalid", "field": first["field"], "message": first["message"]},
+        "errors": errors,
+    }
     return api.create_response(request, body, status=422)
 
 

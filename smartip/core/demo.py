@@ -12,7 +12,6 @@ from smartip.cities.models import City
 from smartip.cities.services import import_neighbourhoods, load_cities
 
 
-
 @dataclass
 class DemoCredentials:
     city: str
@@ -33,20 +32,31 @@ def ensure_demo_users(city: City) -> tuple[dict[str, User], list[DemoCredentials
         username = f"{city.slug}-{role.replace('_', '-')}"
         user, created = User.objects.get_or_create(
             username=username,
-            defaults={"email": f"{username}@demo.smartip.local", "language": city.default_language,
-                      "home_city": city, "display_name": f"{city.name} {Role(role).label}"},
+            defaults={
+                "email": f"{username}@demo.smartip.local",
+                "language": city.default_language,
+                "home_city": city,
+                "display_name": f"{city.name} {Role(role).label}",
+            },
         )
         if created:
             user.set_password(demo_password(role))
             user.save(update_fields=["password"])
-        grant_role(user=user, city=city, role=role, department=dept if role == Role.DEPARTMENT_STAFF else None)
+        grant_role(
+            user=user, city=city, role=role, department=dept if role == Role.DEPARTMENT_STAFF else None
+        )
         users[role] = user
         creds.append(DemoCredentials(city.slug, role, username, demo_password(role)))
     for i in range(12):  # more citizens, so reports and votes come from many people
         username = f"{city.slug}-resident-{i + 1}"
         user, created = User.objects.get_or_create(
-            username=username, defaults={"email": f"{username}@demo.smartip.local", "home_city": city,
-                                         "language": city.default_language})
+            username=username,
+            defaults={
+                "email": f"{username}@demo.smartip.local",
+                "home_city": city,
+                "language": city.default_language,
+            },
+        )
         if created:
             user.set_unusable_password()
             user.save(update_fields=["password"])
@@ -67,7 +77,9 @@ def domain_loaders() -> list[tuple[str, Callable[..., object]]]:
     return found
 
 
-def load_demo(*, seed: int = 2026, progress: Callable[[str], None] = lambda _msg: None) -> list[DemoCredentials]:
+def load_demo(
+    *, seed: int = 2026, progress: Callable[[str], None] = lambda _msg: None
+) -> list[DemoCredentials]:
     """Idempotent for cities, neighbourhoods and users; domain data is added only to cities that have none."""
     rng = random.Random(seed)
     creds: list[DemoCredentials] = []

@@ -47,6 +47,10 @@ def point_in_geometry(lat: float, lon: float, geometry: dict) -> bool:
     kind = geometry.get("type")
     polygons = [geometry["coordinates"]] if kind == "Polygon" else geometry.get("coordinates", [])
     for rings in polygons:
-        if rings and point_in_ring(lat, lon, rings[0]) and not any(point_in_ring(lat, lon, h) for h in rings[1:]):
+        if (
+            rings
+            and point_in_ring(lat, lon, rings[0])
+            and not any(point_in_ring(lat, lon, h) for h in rings[1:])
+        ):
             return True
     return False

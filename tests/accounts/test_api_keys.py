@@ -18,7 +18,9 @@ def test_key_is_stored_hashed_and_shown_once(client, users):
 
 def test_key_authenticates_until_revoked(client, users):
     key, raw = ApiKey.generate(user=users["analyst"], name="dash")
-    assert client.get("/api/accounts/me", headers={"X-API-Key": raw}).json()["username"] == "manchester_analyst"
+    assert (
+        client.get("/api/accounts/me", headers={"X-API-Key": raw}).json()["username"] == "manchester_analyst"
+    )
     client.force_login(users["analyst"])
     assert client.delete(f"/api/accounts/keys/{key.pk}").status_code == 200
     client.logout()
@@ -33,8 +35,9 @@ def test_cannot_revoke_someone_elses_key(client, users):
     assert key.is_active
 
 
-@pytest.mark.parametrize("payload,field", [({"name": ""}, "name"), ({"name": "x", "kind": "robot"}, "kind"),
-                                           ({}, "name")])
+@pytest.mark.parametrize(
+    "payload,field", [({"name": ""}, "name"), ({"name": "x", "kind": "robot"}, "kind"), ({}, "name")]
+)
 def test_bad_key_input_is_refused_with_field(client, users, payload, field):
     client.force_login(users["citizen"])
     resp = client.post("/api/accounts/keys", payload, content_type="application/json")

@@ -7,19 +7,29 @@ pytestmark = pytest.mark.django_db
 
 
 def test_register_page_creates_citizen_and_logs_in(client, manchester):
-    resp = client.post("/accounts/register/", {"username": "ada", "email": "ada@example.org",
-                                               "password": "a-long-enough-secret", "city": manchester.pk,
-                                               "language": "en"})
+    resp = client.post(
+        "/accounts/register/",
+        {
+            "username": "ada",
+            "email": "ada@example.org",
+            "password": "a-long-enough-secret",
+            "city": manchester.pk,
+            "language": "en",
+        },
+    )
     assert resp.status_code == 302
     user = User.objects.get(username="ada")
     assert Membership.objects.get(user=user).role == "citizen"
     assert client.get("/accounts/profile/").status_code == 200
 
 
-@pytest.mark.parametrize("data,field", [
-    ({"username": "bo", "email": "not-an-email", "password": "a-long-enough-secret"}, "email"),
-    ({"username": "bo", "email": "bo@example.org", "password": "123"}, "password"),
-])
+@pytest.mark.parametrize(
+    "data,field",
+    [
+        ({"username": "bo", "email": "not-an-email", "password": "a-long-enough-secret"}, "email"),
+        ({"username": "bo", "email": "bo@example.org", "password": "123"}, "password"),
+    ],
+)
 def test_register_api_rejects_bad_input(client, cities, data, field):
     resp = client.post("/api/accounts/register", data, content_type="application/json")
     assert resp.status_code == 400
@@ -28,9 +38,11 @@ def test_register_api_rejects_bad_input(client, cities, data, field):
 
 
 def test_duplicate_username_refused(client, users):
-    resp = client.post("/api/accounts/register", {"username": "MANCHESTER_CITIZEN", "email": "x@example.org",
-                                                  "password": "a-long-enough-secret"},
-                       content_type="application/json")
+    resp = client.post(
+        "/api/accounts/register",
+        {"username": "MANCHESTER_CITIZEN", "email": "x@example.org", "password": "a-long-enough-secret"},
+        content_type="application/json",
+    )
     assert resp.status_code == 400 and resp.json()["error"]["field"] == "username"
 
 

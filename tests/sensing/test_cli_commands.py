@@ -11,7 +11,12 @@ def test_aqi_json_on_manchester_station(capsys):
     call_command("sensing", "aqi", str(path), "--scheme", "daqi", "--json")
     rows = json.loads(capsys.readouterr().out)
     assert len(rows) > 24 * 20
-    assert {r["band_name"] for r in rows if r["index"] is not None} <= {"Low", "Moderate", "High", "Very High"}
+    assert {r["band_name"] for r in rows if r["index"] is not None} <= {
+        "Low",
+        "Moderate",
+        "High",
+        "Very High",
+    }
     assert all(1 <= r["index"] <= 10 for r in rows if r["index"] is not None)
 
 

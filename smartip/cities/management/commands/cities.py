@@ -17,9 +17,13 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(dest="action", required=True)
         lst = sub.add_parser("list", help="list cities")
         lst.add_argument("--json", action="store_true")
-        add = sub.add_parser("add", help="add or update cities from a JSON file (a list like data/cities.json)")
+        add = sub.add_parser(
+            "add", help="add or update cities from a JSON file (a list like data/cities.json)"
+        )
         add.add_argument("file")
-        imp = sub.add_parser("import-neighbourhoods", help="import neighbourhoods from a GeoJSON FeatureCollection")
+        imp = sub.add_parser(
+            "import-neighbourhoods", help="import neighbourhoods from a GeoJSON FeatureCollection"
+        )
         imp.add_argument("city")
         imp.add_argument("file")
 
@@ -31,14 +35,24 @@ class Command(BaseCommand):
             raise CommandError(f"{exc.message}{where}") from None
 
     def do_list(self, json: bool = False, **_: Any) -> None:
-        rows = [{"slug": c.slug, "name": c.name, "timezone": c.timezone, "languages": c.languages,
-                 "neighbourhoods": c.neighbourhoods.count()} for c in City.objects.all()]
+        rows = [
+            {
+                "slug": c.slug,
+                "name": c.name,
+                "timezone": c.timezone,
+                "languages": c.languages,
+                "neighbourhoods": c.neighbourhoods.count(),
+            }
+            for c in City.objects.all()
+        ]
         if json:
             self.stdout.write(_json_dumps(rows))
             return
         for r in rows:
-            self.stdout.write(f"{r['slug']:<14} {r['name']:<14} {r['timezone']:<18} "
-                              f"{','.join(r['languages']):<8} {r['neighbourhoods']} neighbourhoods")
+            self.stdout.write(
+                f"{r['slug']:<14} {r['name']:<14} {r['timezone']:<18} "
+                f"{','.join(r['languages']):<8} {r['neighbourhoods']} neighbourhoods"
+            )
 
     def do_add(self, file: str, **_: Any) -> None:
         data = _read_json(file)

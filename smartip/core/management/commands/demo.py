@@ -19,6 +19,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, seed: int, json: bool, **opts: Any) -> None:
         steps = 5 * (1 + len(domain_loaders()))
         with tqdm(total=steps, desc="demo data", file=sys.stderr, disable=None) as bar:
+
             def progress(msg: str) -> None:
                 bar.set_postfix_str(msg[:40])
                 bar.update(1)

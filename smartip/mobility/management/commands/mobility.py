@@ -13,13 +13,17 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
-        proc = sub.add_parser("process", help="stay points and trips with modes of a GPX/GeoJSON/CSV/PLT trace")
+        proc = sub.add_parser(
+            "process", help="stay points and trips with modes of a GPX/GeoJSON/CSV/PLT trace"
+        )
         proc.add_argument("file")
         proc.add_argument("--json", action="store_true")
         match = sub.add_parser("match", help="match a trace to a street network (.osm.pbf); prints GeoJSON")
         match.add_argument("file")
         match.add_argument("--network", required=True)
-        match.add_argument("--mode", default="car", choices=["walk", "bicycle", "bus", "tram", "car", "train"])
+        match.add_argument(
+            "--mode", default="car", choices=["walk", "bicycle", "bus", "tram", "car", "train"]
+        )
         match.add_argument("--json", action="store_true", help="(the output is GeoJSON either way)")
 
     def handle(self, *args: Any, action: str, **opts: Any) -> None:
@@ -34,9 +38,13 @@ class Command(BaseCommand):
         if json:
             print_json(summary)
             return
-        self.stdout.write(f"{summary['fixes']} fixes kept, {len(summary['staypoints'])} stay points, "
-                          f"{len(summary['trips'])} trips\n")
-        rows = [[str(t["id"]), t["started_at"], t["finished_at"], ",".join(t["modes"])] for t in summary["trips"]]
+        self.stdout.write(
+            f"{summary['fixes']} fixes kept, {len(summary['staypoints'])} stay points, "
+            f"{len(summary['trips'])} trips\n"
+        )
+        rows = [
+            [str(t["id"]), t["started_at"], t["finished_at"], ",".join(t["modes"])] for t in summary["trips"]
+        ]
         self.stdout.write(table(rows, ["trip", "started", "finished", "modes"]))
 
     def do_match(self, file: str, network: str, mode: str, **_: Any) -> None:
@@ -45,8 +53,11 @@ class Command(BaseCommand):
 
         fixes = read_trace(Path(file))
         cache = Path(settings.HOME) / "valhalla"
-        print_json(match_on_network(fixes.lat, fixes.lon, fixes.t_s, network_pbf=Path(network), cache_dir=cache,
-                                    mode=mode))
+        print_json(
+            match_on_network(
+                fixes.lat, fixes.lon, fixes.t_s, network_pbf=Path(network), cache_dir=cache, mode=mode
+            )
+        )
 
 
 def _iso(t_s: float) -> str:
@@ -62,12 +73,33 @@ def _summary(result: Any) -> dict[str, Any]:
         trip_modes.setdefault(trip_id, []).append(str(modes[i]))
     return {
         "fixes": len(result.fixes),
-        "staypoints": [{"id": i, "lat": float(sp.lat[i]), "lon": float(sp.lon[i]),
-                        "started_at": _iso(sp.started_at_s[i]), "finished_at": _iso(sp.finished_at_s[i]),
-                        "is_activity": bool(sp.is_activity[i])}
-                       for i in range(len(sp))],
-        "triplegs": [{"id": i, "mode": str(modes[i]), "started_at": _iso(tpls.started_at_s[i]),
-                      "finished_at": _iso(tpls.finished_at_s[i])} for i in range(len(tpls))],
-        "trips": [{"id": i, "started_at": _iso(trips.started_at_s[i]), "finished_at": _iso(trips.finished_at_s[i]),
-                   "modes": trip_modes.get(i, [])} for i in range(len(trips))],
+        "staypoints": [
+            {
+                "id": i,
+                "lat": float(sp.lat[i]),
+                "lon": float(sp.lon[i]),
+                "started_at": _iso(sp.started_at_s[i]),
+                "finished_at": _iso(sp.finished_at_s[i]),
+                "is_activity": bool(sp.is_activity[i]),
+            }
+            for i in range(len(sp))
+        ],
+        "triplegs": [
+            {
+                "id": i,
+                "mode": str(modes[i]),
+                "started_at": _iso(tpls.started_at_s[i]),
+                "finished_at": _iso(tpls.finished_at_s[i]),
+            }
+            for i in range(len(tpls))
+        ],
+        "trips": [
+            {
+                "id": i,
+                "started_at": _iso(trips.started_at_s[i]),
+                "finished_at": _iso(trips.finished_at_s[i]),
+                "modes": trip_modes.get(i, []),
+            }
+            for i in range(len(trips))
+        ],
     }

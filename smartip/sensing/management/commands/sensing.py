@@ -10,11 +10,14 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
-        aqi = sub.add_parser("aqi", help="each hour's index and band for a CSV (timestamp, pm25, pm10, no2, o3, so2)")
+        aqi = sub.add_parser(
+            "aqi", help="each hour's index and band for a CSV (timestamp, pm25, pm10, no2, o3, so2)"
+        )
         aqi.add_argument("file")
         aqi.add_argument("--scheme", required=True, choices=["eaqi", "daqi", "usaqi"])
-        aqi.add_argument("--version", dest="table_version", default=None,
-                         help="table version (default: the current one)")
+        aqi.add_argument(
+            "--version", dest="table_version", default=None, help="table version (default: the current one)"
+        )
         aqi.add_argument("--json", action="store_true")
 
     def handle(self, *args: Any, action: str, **opts: Any) -> None:
@@ -27,6 +30,8 @@ class Command(BaseCommand):
         if json:
             print_json([r.as_dict() for r in rows])
             return
-        body = [[r.timestamp, "—" if r.index is None else f"{r.index:g}", r.band_name or "—", r.dominant or "—"]
-                for r in rows]
+        body = [
+            [r.timestamp, "—" if r.index is None else f"{r.index:g}", r.band_name or "—", r.dominant or "—"]
+            for r in rows
+        ]
         self.stdout.write(table(body, ["timestamp", "index", "band", "dominant"]))
