@@ -22,6 +22,7 @@ Conventions (each written down because the standards leave a choice):
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
@@ -61,13 +62,19 @@ class OverallResult:
 
     value: FloatArray
     band: IntArray
-    dominant: npt.NDArray[np.str_]
+    dominant_index: IntArray  # position in ``pollutants``; -1 where no pollutant had a value
+    pollutants: tuple[str, ...]
     band_names: tuple[str, ...]
     sub: dict[str, IndexResult] = field(default_factory=dict)
 
     @property
     def band_name(self) -> npt.NDArray[np.str_]:
         return np.asarray(("",) + self.band_names)[self.band]
+
+    @property
+    def dominant(self) -> npt.NDArray[np.str_]:
+        """Dominant pollutant per element ('' where none)."""
+        return np.asarray(self.pollutants + ("",))[self.dominant_index]
 
 
 def default_version(scheme: str) -> str:
@@ -145,45 +152,99 @@ def index(
         raise Invalid(f"unknown unit {unit!r}; use one of {UNITS}", field="unit")
     c = np.asarray(concentration_ugm3, dtype=np.float64)
     if scheme == "usaqi":
+        native_unit = t.US_TABLES[version][pollutant].unit
+        c = ugm3_to_native(pollutant, native_to_ugm3(pollutant, c, unit), native_unit)
+    else:
+        c = native_to_ugm3(pollutant, c, unit)
+    value, band = _lookup(_lut(scheme, version, pollutant), c)
+    return IndexResult(value, band, band_names(scheme, version))
+
+
+@dataclass(frozen=True)
+class _Lut:
+    """Index and band for every lookup key k = floor(c·scale + offset), 0 ≤ k ≤ top.
+
+    Entry top+1 stands for "above the table" and entry top+2 for "missing" (NaN, band 0). For US tables
+    ``beyond`` holds the top row, whose line is extended above the table; otherwise entry top+1 holds NaN
+    (8-h O3) or repeats the top band (EEA, DAQI).
+    """
+
+    scale: float
+    offset: float
+    top: int
+    value: FloatArray
+    band: IntArray
+    beyond: tuple[int, int, int, int] | None
+
+
+def _us_band(aqi_value: FloatArray) -> IntArray:
+    band = np.searchsorted(t.US_BAND_TOP_AQI, aqi_value, side="left") + 1
+    return np.where(np.isnan(aqi_value), 0, band).astype(np.int8)
+
+
+@lru_cache(maxsize=128)
+def _lut(scheme: str, version: str, pollutant: str) -> _Lut:
+    if scheme == "usaqi":
         table = t.US_TABLES[version][pollutant]
-        native = ugm3_to_native(pollutant, native_to_ugm3(pollutant, c, unit), table.unit)
-        value = us_lookup(pollutant, table, native)
-        band = np.where(np.isnan(value), 0, np.searchsorted(t.US_BAND_TOP_AQI, value, side="left") + 1)
-        return IndexResult(value, band.astype(np.int8), t.US_BAND_NAMES)
-    c_ugm3 = native_to_ugm3(pollutant, c, unit)
-    missing = np.isnan(c_ugm3)
-    c0 = np.maximum(np.where(missing, 0.0, c_ugm3), 0.0)
+        scale = 10**table.decimals
+        rows = [(round(lo * scale), round(hi * scale), i_lo, i_hi) for lo, hi, i_lo, i_hi in table.rows]
+        top = rows[-1][1]
+        k = np.arange(top + 1)
+        lo_k = np.array([r[0] for r in rows])
+        r = np.searchsorted(lo_k, k, side="right") - 1
+        value = np.array(
+            [_us_aqi(rows[i], int(kk)) if i >= 0 else np.nan for kk, i in zip(k, r, strict=True)]
+        )
+        beyond = None if pollutant == "o3" else rows[-1]
+        value = np.concatenate((value, [np.nan, np.nan]))
+        return _Lut(float(scale), 1e-6, top, value, _us_band(value), beyond)
+    edges: tuple[float, ...]
     if scheme == "daqi":
-        rounded = np.floor(c0 + 0.5)
-        idx = np.searchsorted(t.DAQI_TABLES[version][pollutant], rounded, side="right")
-        band = np.asarray(t.DAQI_INDEX_TO_BAND, dtype=np.int8)[idx - 1]
-        value = np.where(missing, np.nan, idx.astype(np.float64))
-        return IndexResult(value, np.where(missing, 0, band).astype(np.int8), t.DAQI_BAND_NAMES)
-    idx = np.searchsorted(t.EEA_TABLES[version][pollutant], c0, side="right")
-    value = np.where(missing, np.nan, idx.astype(np.float64))
-    return IndexResult(value, np.where(missing, 0, idx).astype(np.int8), band_names(scheme, version))
+        edges = t.DAQI_TABLES[version][pollutant]
+        offset, band_of = 0.5, np.asarray((0,) + t.DAQI_INDEX_TO_BAND)
+    else:
+        edges = t.EEA_TABLES[version][pollutant]
+        offset, band_of = 0.0, np.arange(len(edges) + 1)
+    assert all(float(e).is_integer() for e in edges), "integer band edges make floor() exact"
+    top = int(edges[-1])
+    idx = np.searchsorted(np.asarray(edges), np.arange(top + 2), side="right")
+    value = np.concatenate((idx.astype(np.float64), [np.nan]))
+    band = np.concatenate((band_of[idx], [0])).astype(np.int8)
+    return _Lut(1.0, offset, top, value, band, None)
 
 
-def us_lookup(pollutant: str, table: t.UsTable, native: FloatArray) -> FloatArray:
+def _us_aqi(row: tuple[int, int, int, int], k: int) -> float:
+    """EPA interpolation on truncated integer units, rounded half-up in exact integer arithmetic."""
+    lo_k, hi_k, i_lo, i_hi = row
+    num = (i_hi - i_lo) * (k - lo_k)
+    den = hi_k - lo_k
+    return float(i_lo + (2 * num + den) // (2 * den))
+
+
+def _lookup(lut: _Lut, concentration: FloatArray) -> tuple[FloatArray, IntArray]:
+    """Vectorised table lookup: ~10 passes over the data, no per-element Python."""
+    key = np.multiply(concentration, lut.scale)
+    key += lut.offset
+    np.floor(key, out=key)
+    np.clip(key, 0, lut.top + 1, out=key)  # negatives count as 0; NaN stays NaN
+    np.copyto(key, lut.top + 2, where=np.isnan(key))
+    k = key.astype(np.int32)
+    value = np.take(lut.value, k)
+    band = np.take(lut.band, k)
+    if lut.beyond is not None:
+        over = np.flatnonzero(k == lut.top + 1)
+        if over.size:
+            k_true = np.floor(concentration[over] * lut.scale + lut.offset).astype(np.int64)
+            lo_k, hi_k, i_lo, i_hi = lut.beyond
+            den = hi_k - lo_k
+            value[over] = i_lo + (2 * (i_hi - i_lo) * (k_true - lo_k) + den) // (2 * den)
+            band[over] = len(t.US_BAND_NAMES)
+    return value, band
+
+
+def us_lookup(pollutant: str, version: str, native: FloatArray) -> FloatArray:
     """US AQI (float, integer-valued; NaN where undefined) from concentrations in the table's unit."""
-    scale = 10**table.decimals
-    rows = np.asarray(table.rows, dtype=np.float64)
-    lo_k = np.rint(rows[:, 0] * scale).astype(np.int64)
-    hi_k = np.rint(rows[:, 1] * scale).astype(np.int64)
-    i_lo = rows[:, 2].astype(np.int64)
-    i_hi = rows[:, 3].astype(np.int64)
-    missing = np.isnan(native)
-    k = np.floor(np.maximum(np.where(missing, 0.0, native), 0.0) * scale + 1e-6).astype(np.int64)
-    r = np.searchsorted(lo_k, k, side="right") - 1
-    below = r < 0
-    r = np.maximum(r, 0)
-    num = (i_hi[r] - i_lo[r]) * (k - lo_k[r])
-    den = hi_k[r] - lo_k[r]
-    aqi = i_lo[r] + (2 * num + den) // (2 * den)
-    undefined = missing | below
-    if pollutant == "o3":  # 8-h O3 defines no AQI above the top row
-        undefined |= k > hi_k[-1]
-    return np.where(undefined, np.nan, aqi.astype(np.float64))
+    return _lookup(_lut("usaqi", version, pollutant), np.asarray(native, dtype=np.float64))[0]
 
 
 def overall(
@@ -206,15 +267,18 @@ def combine(scheme: str, subs: Mapping[str, IndexResult], version: str | None = 
     names = band_names(scheme, version)
     if not subs:
         raise Invalid("no pollutant given", field="pollutants")
-    keys = list(subs)
-    values = np.stack([np.where(np.isnan(subs[p].value), -np.inf, subs[p].value) for p in keys])
-    bands = np.stack([subs[p].band for p in keys])
-    best = np.argmax(values, axis=0)
-    best_value = np.take_along_axis(values, best[None], axis=0)[0]
-    none = np.isneginf(best_value)
-    band = np.where(none, 0, np.take_along_axis(bands, best[None], axis=0)[0]).astype(np.int8)
-    dominant = np.where(none, "", np.asarray(keys)[best])
-    return OverallResult(np.where(none, np.nan, best_value), band, dominant, names, dict(subs))
+    keys = tuple(subs)
+    first = subs[keys[0]]
+    value = first.value.copy()
+    band = first.band.copy()
+    dominant = np.where(np.isnan(value), -1, 0).astype(np.int8)
+    for position, key in enumerate(keys[1:], start=1):
+        sub = subs[key]
+        worse = (sub.value > value) | (np.isnan(value) & ~np.isnan(sub.value))  # ties keep the earlier one
+        np.copyto(value, sub.value, where=worse)
+        np.copyto(band, sub.band, where=worse)
+        np.copyto(dominant, np.int8(position), where=worse)
+    return OverallResult(value, band, dominant, keys, names, dict(subs))
 
 
 def _check_scheme(scheme: str) -> None:
@@ -312,14 +376,12 @@ def _max_sub(a: IndexResult, b: IndexResult) -> IndexResult:
 
 def _us_so2(version: str, hourly: FloatArray) -> IndexResult:
     """EPA SO2: the 1-h table up to 304 ppb; at or above 305 ppb, max(200, AQI of the 24-h mean) [M]."""
-    table = t.US_TABLES[version]["so2"]
     ppb = ugm3_to_native("so2", hourly, "ppb")
-    one_h = us_lookup("so2", table, ppb)
+    one_h = us_lookup("so2", version, ppb)
     high = np.floor(np.where(np.isnan(ppb), 0.0, ppb) + 1e-6) >= 305
-    day = us_lookup("so2", table, ugm3_to_native("so2", averaging.running_mean(hourly, 24), "ppb"))
+    day = us_lookup("so2", version, ugm3_to_native("so2", averaging.running_mean(hourly, 24), "ppb"))
     value = np.where(high, np.fmax(200.0, day), one_h)
-    band = np.where(np.isnan(value), 0, np.searchsorted(t.US_BAND_TOP_AQI, value, side="left") + 1)
-    return IndexResult(value, band.astype(np.int8), t.US_BAND_NAMES)
+    return IndexResult(value, _us_band(value), t.US_BAND_NAMES)
 
 
 def daily_indices(

@@ -20,6 +20,7 @@ bit    name             meaning
 """
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
@@ -137,22 +138,66 @@ def flatline_flags(
     return np.where((per >= duration_s) & np.isfinite(x), FLATLINE, 0).astype(np.uint16)
 
 
-def _window_median(windows: FloatArray) -> FloatArray:
-    w = windows.shape[1]
+@lru_cache(maxsize=64)
+def _median_network(window: int) -> tuple[tuple[int, int, bool, bool], ...]:
+    """Batcher odd-even merge network pruned to the median wire(s) of ``window`` inputs.
+
+    Each comparator is ``(i, j, keep_min, keep_max)``: wire i receives the min, wire j the max; a side nobody
+    reads later is skipped. Padding wires (index ≥ window) would hold +inf, so comparators touching them are no-ops.
+    """
+    size = 1
+    while size < window:
+        size *= 2
+    pairs = []
+    span = 1
+    while span < size:
+        k = span
+        while k >= 1:
+            j = k % span
+            while j + k < size:
+                for i in range(min(k, size - j - k)):
+                    if (i + j) // (span * 2) == (i + j + k) // (span * 2):
+                        pairs.append((i + j, i + j + k))
+                j += 2 * k
+            k //= 2
+        span *= 2
+    needed = {window // 2} if window % 2 else {window // 2 - 1, window // 2}
+    kept: list[tuple[int, int, bool, bool]] = []
+    for i, j in reversed([(i, j) for i, j in pairs if j < window]):
+        use_min, use_max = i in needed, j in needed
+        if use_min or use_max:
+            kept.append((i, j, use_min, use_max))
+            needed |= {i, j}
+    return tuple(reversed(kept))
+
+
+def _network_median(wires: list[FloatArray]) -> FloatArray:
+    """Element-wise median of the arrays in ``wires`` (statistics.median semantics for an even count)."""
+    w = len(wires)
+    wires = list(wires)
+    for i, j, use_min, use_max in _median_network(w):
+        a, b = wires[i], wires[j]
+        if use_min:
+            wires[i] = np.minimum(a, b)
+        if use_max:
+            wires[j] = np.maximum(a, b)
     if w % 2:
-        return np.partition(windows, w // 2, axis=1)[:, w // 2]
-    part = np.partition(windows, (w // 2 - 1, w // 2), axis=1)
-    return 0.5 * (part[:, w // 2 - 1] + part[:, w // 2])
+        return wires[w // 2]
+    return (wires[w // 2 - 1] + wires[w // 2]) / 2
 
 
 def spike_flags(
-    values: npt.ArrayLike, window: int = SPIKE_WINDOW, k: float = SPIKE_K, *, chunk: int = 500_000
+    values: npt.ArrayLike, window: int = SPIKE_WINDOW, k: float = SPIKE_K, *, chunk: int = 16_384
 ) -> Flags:
     """SPIKE where a reading lies outside m ± k·MAD of the previous ``window`` valid readings.
 
     Exactly the openSenseMap read-time outlier rule (outlierTransformer.js): m = median of the window,
-    MAD = median(|xᵢ − m|) unscaled, strict inequality; the first ``window`` valid readings are not checked;
-    the window holds raw values (flagged ones included). NaNs are skipped (they are MISSING, not spikes).
+    MAD = median(|xᵢ − m|) unscaled, ``x > m + k·MAD or x < m − k·MAD``; the first ``window`` valid readings are
+    not checked; the window holds raw values (flagged ones included). NaNs are skipped (they are MISSING).
+
+    Vectorised without sorting rows: the median comes from a pruned sorting network applied column-wise to
+    cache-sized chunks; for an odd window, "outlier" is decided by counting, because the test is monotone in
+    MAD: it holds iff at least (window+1)/2 of the deviations dᵢ satisfy ``x > m + k·dᵢ or x < m − k·dᵢ``.
     """
     if window < 1:
         raise Invalid("spike window must be ≥ 1", field="window")
@@ -160,16 +205,27 @@ def spike_flags(
     finite = np.flatnonzero(np.isfinite(x))
     f = x[finite]
     out = np.zeros(x.size, dtype=np.uint16)
-    if f.size <= window:
+    n_checked = f.size - window
+    if n_checked <= 0:
         return out
-    views = np.lib.stride_tricks.sliding_window_view(f[:-1], window)  # views[j] precedes f[j + window]
     hits = np.zeros(f.size, dtype=bool)
-    for lo in range(0, views.shape[0], chunk):
-        win = views[lo : lo + chunk]
-        med = _window_median(win)
-        mad = _window_median(np.abs(win - med[:, None]))
-        cur = f[lo + window : lo + window + win.shape[0]]
-        hits[lo + window : lo + window + win.shape[0]] = (cur > med + k * mad) | (cur < med - k * mad)
+    half = (window + 1) // 2
+    for lo in range(0, n_checked, chunk):
+        hi = min(lo + chunk, n_checked)
+        cols = [
+            f[lo + j : hi + j] for j in range(window)
+        ]  # cols[j][t] = j-th value before f[lo + window + t]
+        med = _network_median(cols)
+        cur = f[lo + window : hi + window]
+        if window % 2:
+            count = np.zeros(hi - lo, dtype=np.int16)
+            for col in cols:
+                spread = k * np.abs(col - med)
+                count += (cur > med + spread) | (cur < med - spread)
+            hits[lo + window : hi + window] = count >= half
+        else:
+            mad = _network_median([np.abs(col - med) for col in cols])
+            hits[lo + window : hi + window] = (cur > med + k * mad) | (cur < med - k * mad)
     out[finite[hits]] = SPIKE
     return out
 
