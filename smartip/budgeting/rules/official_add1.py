@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
+import numpy.typing as npt
 
 from smartip.budgeting.rules.official_mes import TOL, ApprovalTypes, MesRun, run, run_exact, share_float
 
@@ -82,7 +83,7 @@ def add1_fast(
             break  # the definition stops right here
         d, counts_used = _longest_certified(t, nxt, base + j, j_max - j, span)
         counts += counts_used
-        span = max(1, d)
+        span = max(1, d // 4)
         j += d
         kept, kept_b, counted_at = nxt, base + j, base + j - d
     if kept_b != counted_at:  # same winners (proved); recount for the last step's own figures
@@ -92,25 +93,20 @@ def add1_fast(
 
 
 def _longest_certified(t: ApprovalTypes, r: MesRun, b: Fraction, limit: int, guess: int) -> tuple[int, int]:
-    """Largest d <= limit with the outcome provably constant on [b, b + d]; and the proofs attempted."""
-    good, bad, tries = 0, limit + 1, 0
-    d = min(guess, limit)
-    while d > good:  # gallop up from the last span that worked
+    """A d <= limit with the outcome provably constant on [b, b + d] (chained proofs); and the proofs tried.
+
+    Each proof covers [b + x, b + x + span]; a success moves x on and doubles the span, a failure halves it.
+    """
+    x, tries, span = 0, 0, max(1, guess)
+    while span >= 1 and x < limit:
+        d = min(span, limit - x)
         tries += 1
-        if _certify(t, r, float(b + d)):
-            good = d
-            d = min(2 * d, limit)
+        if _certify(t, r, float(b + x), float(b + x + d)):
+            x += d
+            span = 2 * d
         else:
-            bad = d
-            break
-    while bad - good > 1:
-        mid = (good + bad) // 2
-        tries += 1
-        if _certify(t, r, float(b + mid)):
-            good = mid
-        else:
-            bad = mid
-    return good, tries
+            span = d // 2
+    return x, tries
 
 
 def _beats(t: ApprovalTypes, w: int, w_eff: float, w_int: bool, c: int, c_eff: float, c_int: bool) -> bool:
@@ -120,34 +116,80 @@ def _beats(t: ApprovalTypes, w: int, w_eff: float, w_int: bool, c: int, c_eff: f
     return w_eff > c_eff * (1 + TOL)
 
 
-def _certify(t: ApprovalTypes, r: MesRun, b_hi: float) -> bool:
-    """True only if every per-voter budget in [b, b_hi] gives the winners of `r` (see the module doc)."""
-    budget = np.full(len(t.weights), b_hi)
-    # upper bounds of the rivals' counts (value, exact integer?)
-    rivals = {c: (float(t.approvals[c]), True) for c in t.selectable()}
-    for w, w_eff, w_int in zip(r.winners, r.eff, r.eff_is_int, strict=True):
+def _capped(b: npt.NDArray[np.float64], p: float) -> npt.NDArray[np.bool_] | None:
+    """Which supporters pay all they have (money < p); None if someone's money is too close to p to tell."""
+    gap = b - p
+    if np.any((np.abs(gap) <= TOL * p) & (b > 0)):
+        return None
+    return gap < 0
+
+
+def _same_structure(
+    b_lo: npt.NDArray[np.float64], p_lo: float, b_hi: npt.NDArray[np.float64], p_hi: float
+) -> bool:
+    lo, hi = _capped(b_lo, p_lo), _capped(b_hi, p_hi)
+    return lo is not None and hi is not None and bool(np.array_equal(lo, hi))
+
+
+def _certify(t: ApprovalTypes, r: MesRun, x_lo: float, x_hi: float) -> bool:
+    """True only if every per-voter budget in [x_lo, x_hi] gives the winners of `r` (see the module doc).
+
+    The run with the winners of `r` is replayed at both ends in lockstep. A rival is beaten on the whole
+    interval if (monotone argument) the winner's count at x_lo beats the rival's at x_hi, or (linear
+    argument) while every earlier payment and the rival's own cost split leave the same supporters short of
+    money at both ends (so every amount is linear in the budget in between) the winner beats it at both ends.
+    """
+    lo, hi = np.full(len(t.weights), x_lo), np.full(len(t.weights), x_hi)
+    linear = True  # every payment so far splits the same way at both ends
+    rivals = {c: (float(t.approvals[c]), True) for c in t.selectable()}  # upper bounds of counts at x_hi
+    for w in r.winners:
         del rivals[w]
+        sw, cost_w = t.supporters[w], float(t.costs[w])
+        p_lo, e_lo, i_lo = share_float(cost_w, lo[sw], t.weights[sw])
+        p_hi, e_hi, i_hi = share_float(cost_w, hi[sw], t.weights[sw])
         for c in sorted(rivals, key=lambda c: -rivals[c][0]):
-            if w_eff > rivals[c][0] * (1 + TOL):
+            if e_lo > rivals[c][0] * (1 + TOL):
                 break  # this bound and all later (smaller) ones are clearly beaten
-            if _beats(t, w, w_eff, w_int, c, *rivals[c]):
-                continue
-            s = t.supporters[c]
-            money = float(budget[s] @ t.weights[s])
-            if money < t.costs[c] * (1 - TOL):
-                del rivals[c]  # unaffordable on the whole interval from here on
-                continue
-            if money < t.costs[c] * (1 + TOL):
+            if not _rival_beaten(t, w, (e_lo, i_lo), (e_hi, i_hi), c, lo, hi, rivals, linear):
                 return False
-            _, eff, is_int = share_float(float(t.costs[c]), budget[s], t.weights[s])
-            rivals[c] = (eff, is_int)
-            if not _beats(t, w, w_eff, w_int, c, eff, is_int):
-                return False
-        s = t.supporters[w]
-        p, _, _ = share_float(float(t.costs[w]), budget[s], t.weights[s])
-        budget[s] = np.maximum(budget[s] - p, 0.0)
-    for c in rivals:
-        s = t.supporters[c]
-        if float(budget[s] @ t.weights[s]) >= t.costs[c] * (1 - TOL):
-            return False
-    return True
+        linear = linear and _same_structure(lo[sw], p_lo, hi[sw], p_hi)
+        lo[sw] = np.maximum(lo[sw] - p_lo, 0.0)
+        hi[sw] = np.maximum(hi[sw] - p_hi, 0.0)
+    return all(
+        float(hi[t.supporters[c]] @ t.weights[t.supporters[c]]) < t.costs[c] * (1 - TOL) for c in rivals
+    )
+
+
+def _rival_beaten(
+    t: ApprovalTypes,
+    w: int,
+    w_lo: tuple[float, bool],
+    w_hi: tuple[float, bool],
+    c: int,
+    lo: npt.NDArray[np.float64],
+    hi: npt.NDArray[np.float64],
+    rivals: dict[int, tuple[float, bool]],
+    linear: bool,
+) -> bool:
+    """Does w beat c at this round for every budget of the interval? Updates c's bound; drops it if dead."""
+    if _beats(t, w, *w_lo, c, *rivals[c]):
+        return True
+    s, ws, cost = t.supporters[c], t.weights[t.supporters[c]], float(t.costs[c])
+    money_hi = float(hi[s] @ ws)
+    if money_hi < cost * (1 - TOL):
+        del rivals[c]  # unaffordable on the whole interval from here on
+        return True
+    if money_hi < cost * (1 + TOL):
+        return False
+    p_hi, eff_hi, int_hi = share_float(cost, hi[s], ws)
+    rivals[c] = (eff_hi, int_hi)
+    if _beats(t, w, *w_lo, c, eff_hi, int_hi):
+        return True  # monotone argument
+    if not linear or float(lo[s] @ ws) < cost * (1 + TOL):
+        return False
+    p_lo, eff_lo, int_lo = share_float(cost, lo[s], ws)
+    return (
+        _beats(t, w, *w_lo, c, eff_lo, int_lo)
+        and _beats(t, w, *w_hi, c, eff_hi, int_hi)
+        and _same_structure(lo[s], p_lo, hi[s], p_hi)
+    )

@@ -131,10 +131,18 @@ def share_float(
     cost: float, b: npt.NDArray[np.float64], w: npt.NDArray[np.int64]
 ) -> tuple[float, float, bool]:
     """(p, eff, eff_is_int) for one affordable project; supporters' budgets b with weights w."""
+    total = int(w.sum())
+    if b.min() * total >= cost:  # nobody is short of money: the plain equal split
+        return cost / total, float(total), True
+    positive = b > 0
+    k = int(w[positive].sum())
+    if k and b[positive].min() * k >= cost:  # only the penniless are short: still a whole count
+        return cost / k, float(k), True
     order = np.argsort(b, kind="stable")
     bs, ws = b[order], w[order]
-    paid_before = np.concatenate(([0.0], np.cumsum(bs * ws)[:-1]))
-    denom = ws.sum() - np.concatenate(([0], np.cumsum(ws)[:-1]))
+    paid = bs * ws
+    paid_before = np.cumsum(paid) - paid
+    denom = total - np.cumsum(ws) + ws
     p_try = (cost - paid_before) / denom
     fits = p_try <= bs
     j = int(np.argmax(fits)) if fits.any() else len(bs) - 1  # the last one always fits, up to rounding
