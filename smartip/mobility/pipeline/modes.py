@@ -7,7 +7,8 @@ median, 85th and 95th percentiles; the 90th percentile of |acceleration| and the
 
 1. p85 < WALK_P85, or (median < WALK_MEDIAN and p85 < WALK_NOISY_P85) -> walk (pedestrians rarely sustain
    > 2.6 m/s; the second clause admits walks with noisy fixes, e.g. among tall buildings);
-2. p85 < BIKE_P85 and p95 < BIKE_P95 -> bicycle;
+2. p85 < BIKE_P85, p95 < BIKE_P95 and p90 |acceleration| >= BIKE_ACCEL -> bicycle (human-powered speed
+   fluctuates; a slow but perfectly smooth ride is a vehicle in slow traffic or a slow train);
 3. p85 >= TRAIN_P85, or (median >= TRAIN_MEDIAN, stopped share < TRAIN_STOPPED and p90 |acceleration| <
    TRAIN_ACCEL) -> train (incl. metro: fast, or steady without stops);
 4. stopped share >= BUS_STOPPED, or (median < BUS_MEDIAN and p85 < BUS_P85) -> bus/tram (frequent stops, slow);
@@ -33,6 +34,7 @@ WALK_MEDIAN = 1.6
 WALK_NOISY_P85 = 5.5
 BIKE_P85 = 6.5
 BIKE_P95 = 9.0
+BIKE_ACCEL = 0.15
 TRAIN_P85 = 25.0
 TRAIN_MEDIAN = 8.0
 TRAIN_STOPPED = 0.05
@@ -106,7 +108,7 @@ def classify_modes(f: ModeFeatures) -> np.ndarray:
     """Mode name per tripleg by the decision list in the module docstring."""
     conditions = [
         (f.speed_p85 < WALK_P85) | ((f.speed_p50 < WALK_MEDIAN) & (f.speed_p85 < WALK_NOISY_P85)),
-        (f.speed_p85 < BIKE_P85) & (f.speed_p95 < BIKE_P95),
+        (f.speed_p85 < BIKE_P85) & (f.speed_p95 < BIKE_P95) & (f.accel_p90 >= BIKE_ACCEL),
         (f.speed_p85 >= TRAIN_P85)
         | ((f.speed_p50 >= TRAIN_MEDIAN) & (f.stopped_share < TRAIN_STOPPED) & (f.accel_p90 < TRAIN_ACCEL)),
         (f.stopped_share >= BUS_STOPPED) | ((f.speed_p50 < BUS_MEDIAN) & (f.speed_p85 < BUS_P85)),
@@ -117,3 +119,74 @@ def classify_modes(f: ModeFeatures) -> np.ndarray:
 def coarse(modes: np.ndarray) -> np.ndarray:
     """'active' for walk/bicycle, 'motorised' otherwise."""
     return np.where(np.isin(modes.astype(str), list(ACTIVE)), "active", "motorised")
+
+
+GEOLIFE_MODES = {
+    "walk": "walk",
+    "run": "walk",
+    "bike": "bicycle",
+    "bus": "bus/tram",
+    "car": "car",
+    "taxi": "car",
+    "subway": "train",
+    "train": "train",
+}
+
+
+def label_by_overlap(
+    tpl_start_s: np.ndarray,
+    tpl_end_s: np.ndarray,
+    label_start_s: np.ndarray,
+    label_end_s: np.ndarray,
+    labels: np.ndarray,
+    min_ratio: float = 0.5,
+    max_candidates: int | None = 20,
+    max_distance_s: float = 7 * 24 * 3600.0,
+) -> np.ndarray:
+    """Ground-truth label per tripleg as trackintel's `geolife_add_modes_to_triplegs`: the label covering the
+    largest share of the tripleg's duration, if that share is >= `min_ratio`; '' otherwise. As in trackintel, a
+    label is only matched to its `max_candidates` nearest triplegs (Chebyshev distance of (start, end), at most
+    `max_distance_s`); None lifts that limit. Ties go to the later label."""
+    out = np.full(tpl_start_s.shape[0], "", dtype=object)
+    if not label_start_s.size or not tpl_start_s.size:
+        return out
+    duration = (tpl_end_s - tpl_start_s)[:, None]
+    overlap = np.minimum(tpl_end_s[:, None], label_end_s[None, :]) - np.maximum(
+        tpl_start_s[:, None], label_start_s[None, :]
+    )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(duration > 0, np.maximum(overlap, 0.0) / duration, 0.0)
+    if max_candidates is not None:
+        cheb = np.maximum(
+            np.abs(tpl_start_s[:, None] - label_start_s[None, :]),
+            np.abs(tpl_end_s[:, None] - label_end_s[None, :]),
+        )
+        rank = np.argsort(np.argsort(cheb, axis=0, kind="stable"), axis=0)
+        ratio = np.where((rank < max_candidates) & (cheb <= max_distance_s), ratio, 0.0)
+    # ties (a tripleg inside two overlapping labels): the later label in the file wins, as in trackintel
+    best = ratio.shape[1] - 1 - ratio[:, ::-1].argmax(axis=1)
+    ok = ratio[np.arange(best.size), best] >= min_ratio
+    out[ok] = labels[best[ok]]
+    return out
+
+
+def confusion(truth: np.ndarray, predicted: np.ndarray) -> dict[str, dict[str, int]]:
+    """Confusion matrix as {true mode: {predicted mode: count}} over the modes that occur."""
+    names = sorted(set(truth.tolist()) | set(predicted.tolist()))
+    table = {a: dict.fromkeys(names, 0) for a in names}
+    for a, b in zip(truth.tolist(), predicted.tolist(), strict=True):
+        table[a][b] += 1
+    return table
+
+
+def evaluate(truth: np.ndarray, predicted: np.ndarray) -> dict[str, object]:
+    """Accuracy (fine and coarse) and the confusion matrix on triplegs with a known, supported label."""
+    known = np.isin(truth.astype(str), MODES)
+    t, p = truth[known], predicted[known]
+    n = int(known.sum())
+    return {
+        "n": n,
+        "accuracy": float(np.mean(t == p)) if n else float("nan"),
+        "coarse_accuracy": float(np.mean(coarse(t) == coarse(p))) if n else float("nan"),
+        "confusion": confusion(t, p),
+    }

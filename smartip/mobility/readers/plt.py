@@ -12,6 +12,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import BinaryIO
 
+import numpy as np
+
 from smartip.core.errors import Invalid
 from smartip.mobility.fixes import Fixes
 from smartip.mobility.readers._common import MAX_FIXES, FixBuilder, parse_float, parse_time
@@ -50,3 +52,23 @@ def read_geolife_user(folder: Path) -> Fixes:
     from smartip.mobility.fixes import concat
 
     return concat([read_plt(p) for p in sorted((folder / "Trajectory").glob("*.plt"))])
+
+
+def read_geolife_labels(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A GeoLife `labels.txt` (tab separated, `Start Time`, `End Time`, `Transportation Mode`, UTC) as
+    (start_s, end_s, mode) arrays."""
+    starts: list[float] = []
+    ends: list[float] = []
+    modes: list[str] = []
+    with path.open(encoding="utf-8") as fh:
+        for number, line in enumerate(fh, start=1):
+            if number == 1 or not line.strip():
+                continue
+            parts = line.rstrip("\r\n").split("\t")
+            if len(parts) != 3:
+                raise Invalid(f"expected 3 tab-separated fields at line {number}", field="line")
+            where = f"line {number}"
+            starts.append(parse_time(parts[0].replace("/", "-"), where))
+            ends.append(parse_time(parts[1].replace("/", "-"), where))
+            modes.append(parts[2].strip())
+    return np.asarray(starts), np.asarray(ends), np.asarray(modes, dtype=object)
