@@ -96,13 +96,13 @@ class _Parser:
         if len(cells) > width and not any(cells[width:]):
             self.warn(line, self.section, f"{len(cells) - width} empty cell(s) after the last column ignored")
             return cells[:width]
-        if len(cells) < width:
-            field = self.header[len(cells)]
+        if self.section == "META" and cells[0]:
+            field = cells[0]
         else:
-            field = cells[0] if self.section == "META" and cells[0] else self.section
+            field = self.header[len(cells)] if len(cells) < width else self.section
         hint = " (an unquoted ';' inside a cell?)" if len(cells) > width else ""
         raise self.error(
-            line, field, f"row has {len(cells)} cells but the {self.section} header has {width}{hint}"
+            line, field, f"row has {len(cells)} cell(s) but the {self.section} header has {width}{hint}"
         )
 
     def read_meta_row(self, cells: list[str], line: int) -> None:

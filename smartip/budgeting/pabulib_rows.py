@@ -7,7 +7,8 @@ shows. Warnings (kept, reported in `PabulibFile.warnings`), because real files c
 - an approval vote whose total cost is outside `min_sum_cost..max_sum_cost` (25 rows, Warsaw 2017);
 - a cumulative vote whose points sum below `min_sum_points` (48 rows, Mechanical Turk files);
 - unknown `rule`, dates not `YYYY`/`DD.MM.YYYY`, a comma used as decimal mark, a zero cost, a project costing
-  more than the budget, blank rows, empty cells after the last column, text after a closing quote.
+  more than the budget, `selected` not 0/1/2/3, blank rows, empty cells after the last column, text after a
+  closing quote (`"Odkupmy" i my`, read as csv readers do).
 `num_projects` / `num_votes` that differ from the rows are errors (no real file has that).
 """
 
@@ -137,6 +138,8 @@ class ProjectTable:
             raise error(line, "cost", str(problem)) from None
         if cost == 0:
             warn(line, "cost", f"project {project_id!r} costs 0")
+        if row.get("selected", "0") not in ("0", "1", "2", "3"):
+            warn(line, "selected", f"{row['selected']!r} is not 0, 1, 2 or 3")
         self.index[project_id] = len(self.rows)
         self.rows.append(row)
         self.costs.append(cost)

@@ -1,0 +1,19 @@
+META
+key;value
+description;Local PB in Testowo
+country;Poland
+unit;Testowo
+instance;2024
+num_projects;0
+num_votes;4
+budget;100000
+vote_type;approval
+rule;greedy
+date_begin;01.09.2024
+date_end;30.09.2024
+min_length;1
+max_length;2
+PROJECTS
+project_id;cost;votes;name;category
+VOTES
+voter_id;age;sex;vote
