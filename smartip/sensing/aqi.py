@@ -375,11 +375,15 @@ def _max_sub(a: IndexResult, b: IndexResult) -> IndexResult:
 
 
 def _us_so2(version: str, hourly: FloatArray) -> IndexResult:
+    return _us_so2_values(version, hourly, averaging.running_mean(hourly, 24))
+
+
+def _us_so2_values(version: str, one_hour_ugm3: FloatArray, day_mean_ugm3: FloatArray) -> IndexResult:
     """EPA SO2: the 1-h table up to 304 ppb; at or above 305 ppb, max(200, AQI of the 24-h mean) [M]."""
-    ppb = ugm3_to_native("so2", hourly, "ppb")
+    ppb = ugm3_to_native("so2", one_hour_ugm3, "ppb")
     one_h = us_lookup("so2", version, ppb)
     high = np.floor(np.where(np.isnan(ppb), 0.0, ppb) + 1e-6) >= 305
-    day = us_lookup("so2", version, ugm3_to_native("so2", averaging.running_mean(hourly, 24), "ppb"))
+    day = us_lookup("so2", version, ugm3_to_native("so2", day_mean_ugm3, "ppb"))
     value = np.where(high, np.fmax(200.0, day), one_h)
     return IndexResult(value, _us_band(value), t.US_BAND_NAMES)
 
@@ -420,6 +424,8 @@ def daily_indices(
         else:
             daily[p] = averaging.daily_max(grid, day_of_slot, n_days)
         subs[p] = index(scheme, p, daily[p], version)
+        if scheme == "usaqi" and p == "so2":
+            subs[p] = _us_so2_values(version, daily[p], averaging.daily_mean(grid, day_of_slot, n_days))
         if scheme == "usaqi" and p == "o3":
             one_h = averaging.daily_max(grid, day_of_slot, n_days)
             subs[p] = _max_sub(subs[p], index(scheme, "o3_1h", one_h, version))

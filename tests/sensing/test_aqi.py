@@ -196,3 +196,22 @@ def test_overall_is_the_max_of_the_sub_indices(rows: list[tuple[float, float, fl
         r = aqi.overall(scheme, conc)
         subs = np.stack([aqi.index(scheme, p, c).value for p, c in conc.items()])
         assert np.array_equal(r.value, np.nanmax(subs, axis=0), equal_nan=True)
+
+
+def _so2_ugm3(ppb: float) -> float:
+    return ppb * 64.066 / 24.45
+
+
+def test_us_so2_uses_the_24h_mean_from_305_ppb() -> None:
+    # TAD: 1-h SO2 defines AQI up to 200 (≤ 304 ppb); from 305 ppb the 24-h mean is used (rows 305–604 …).
+    stamps = np.datetime64("2024-01-01T00", "s") + np.arange(48) * np.timedelta64(1, "h")
+    burst = np.full(48, _so2_ugm3(20.0))
+    burst[30] = _so2_ugm3(400.0)
+    r = aqi.hourly_indices("usaqi", stamps, {"so2": burst}).result
+    assert r.value[30] == 200  # 24-h mean far below 305 ppb: the index stays at 200
+    assert r.value[29] == round(50 / 35 * 20)
+    sustained = np.full(48, _so2_ugm3(400.0))
+    r = aqi.hourly_indices("usaqi", stamps, {"so2": sustained}).result
+    assert r.value[30] == 201 + round(99 / 299 * (400 - 305))  # 24-h row 305–604 → 201–300
+    daily = aqi.daily_indices("usaqi", stamps, {"so2": sustained}).result
+    assert list(daily.value) == [r.value[30]] * 2
