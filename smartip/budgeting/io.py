@@ -199,8 +199,13 @@ def export_pabulib(*, process: Process, area: BudgetArea | None = None) -> str:
     fresh = [b for b in ballots if "voter_id" not in b.extra]
     random.SystemRandom().shuffle(fresh)
     fresh_ids = {b.pk: str(i + 1) for i, b in enumerate(fresh)}
-    order = process.pabulib_meta.get("_vote_columns") or ["voter_id", "vote", "points"]
-    with_points = vote_type in ("cumulative", "scoring") or "points" in order
+    cardinal = vote_type in ("cumulative", "scoring")
+    order = process.pabulib_meta.get("_vote_columns") or [
+        "voter_id",
+        "vote",
+        *(["points"] if cardinal else []),
+    ]
+    with_points = cardinal or "points" in order
     votes = [_in_order(_vote_row(b, fresh_ids.get(b.pk), with_points), order) for b in ballots]
     pb = build_pb(meta, projects, votes, newline=process.pabulib_meta.get("_newline", "\n"))
     pb.final_newline = process.pabulib_meta.get("_final_newline", True)

@@ -1,0 +1,470 @@
+"""Participatory-budgeting workflows: phases, proposals and review, secret ballots (online and assisted),
+counting, delivery. Every process action is audited; no audit entry names what a voter chose."""
+
+import hashlib
+import hmac
+import time
+from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from smartip.accounts.models import Role, User
+from smartip.accounts.permissions import has_role
+from smartip.budgeting.ballots import BallotRules, validate_choices
+from smartip.budgeting.models import (
+    PHASE_ORDER,
+    Ballot,
+    BallotEntry,
+    BudgetArea,
+    CensusEntry,
+    Milestone,
+    Outcome,
+    Phase,
+    Process,
+    ProcessAudit,
+    Project,
+    Proposal,
+    Verification,
+)
+from smartip.core.errors import Conflict, Forbidden, Invalid, NotFound
+
+
+def _audit(process: Process, actor: User | None, action: str, **details: Any) -> None:
+    ProcessAudit.objects.create(process=process, actor=actor, action=action, details=details)
+
+
+def can_manage(user: User | None, process: Process) -> bool:
+    """Process managers and city admins run a process (phases, review, assisted entry, counting, export)."""
+    return has_role(user, process.city, Role.PROCESS_MANAGER, Role.ADMIN)
+
+
+def _require_manager(user: User | None, process: Process) -> None:
+    if not can_manage(user, process):
+        raise Forbidden("only the city's process managers may do this")
+
+
+def _hash_code(process: Process, code: str) -> str:
+    return hmac.new(
+        settings.SECRET_KEY.encode(), f"census:{process.pk}:{code.strip().upper()}".encode(), hashlib.sha256
+    ).hexdigest()
+
+
+def voter_key(process: Process, *, user: User | None = None, census_code: str | None = None) -> str:
+    """A keyed hash that identifies 'the same voter' within one process and nothing else."""
+    subject = f"user:{user.pk}" if user is not None else f"census:{_hash_code(process, census_code or '')}"
+    return hmac.new(
+        settings.SECRET_KEY.encode(), f"ballot:{process.pk}:{subject}".encode(), hashlib.sha256
+    ).hexdigest()
+
+
+# phases ---------------------------------------------------------------------------------------------------
+
+
+def set_phase(*, process: Process, by: User, phase: str) -> Process:
+    _require_manager(by, process)
+    if phase not in PHASE_ORDER:
+        raise Invalid(f"unknown phase {phase!r}", field="phase")
+    if phase == Phase.VOTING and not process.projects.exists():
+        raise Invalid("there are no projects on the ballot yet", field="phase")
+    old = process.phase
+    process.phase = phase
+    process.save(update_fields=["phase"])
+    _audit(process, by, "phase", old=old, new=phase)
+    return process
+
+
+# proposals ------------------------------------------------------------------------------------------------
+
+
+def submit_proposal(
+    *,
+    process: Process,
+    author: User,
+    area: BudgetArea,
+    title: str,
+    description: str,
+    estimated_cost: Decimal,
+    category: str = "",
+    lat: float | None = None,
+    lon: float | None = None,
+) -> Proposal:
+    if process.phase != Phase.PROPOSALS:
+        raise Forbidden("proposals are not open in this process")
+    if area.process_id != process.pk:
+        raise Invalid("that budget belongs to another process", field="area")
+    title, description = title.strip(), description.strip()
+    if not 3 <= len(title) <= 200:
+        raise Invalid("the title needs 3 to 200 characters", field="title")
+    if not 10 <= len(description) <= 5000:
+        raise Invalid("the description needs 10 to 5000 characters", field="description")
+    if estimated_cost <= 0 or estimated_cost > area.budget:
+        raise Invalid(
+            f"the cost must be above 0 and at most the budget ({area.budget})", field="estimated_cost"
+        )
+    if (lat is None) != (lon is None):
+        raise Invalid("give both latitude and longitude, or neither", field="lat")
+    if lat is not None and lon is not None and not process.city.contains(lat, lon):
+        raise Invalid("the location is outside the city", field="lat")
+    proposal = Proposal.objects.create(
+        process=process,
+        area=area,
+        author=author,
+        title=title,
+        description=description,
+        estimated_cost=estimated_cost,
+        category=category,
+        lat=lat,
+        lon=lon,
+    )
+    _audit(process, author, "proposal_submitted", proposal=proposal.pk)
+    return proposal
+
+
+def support_proposal(*, proposal: Proposal, user: User) -> Proposal:
+    if proposal.process.phase != Phase.PROPOSALS:
+        raise Forbidden("support is open only while proposals are collected")
+    proposal.supporters.add(user)
+    return proposal
+
+
+def review_proposal(
+    *, proposal: Proposal, by: User, feasible: bool, reason: str = "", official_cost: Decimal | None = None
+) -> Proposal:
+    process = proposal.process
+    _require_manager(by, process)
+    if process.phase not in (Phase.PROPOSALS, Phase.REVIEW):
+        raise Forbidden("proposals are reviewed before voting starts")
+    if not feasible and not reason.strip():
+        raise Invalid("say why the proposal is not feasible", field="reason")
+    cost = official_cost if official_cost is not None else proposal.estimated_cost
+    if feasible and (cost <= 0 or cost > proposal.area.budget):
+        raise Invalid("the official cost must be above 0 and within the budget", field="official_cost")
+    proposal.status = Proposal.Status.FEASIBLE if feasible else Proposal.Status.NOT_FEASIBLE
+    proposal.review_reason = reason.strip()
+    proposal.official_cost = cost if feasible else None
+    proposal.save(update_fields=["status", "review_reason", "official_cost"])
+    if feasible:
+        Project.objects.update_or_create(
+            proposal=proposal,
+            defaults=dict(
+                process=process,
+                area=proposal.area,
+                code=f"P{proposal.pk}",
+                title=proposal.title,
+                description=proposal.description,
+                category=proposal.category,
+                cost=cost,
+                lat=proposal.lat,
+                lon=proposal.lon,
+            ),
+        )
+    else:
+        Project.objects.filter(proposal=proposal).delete()
+    _audit(process, by, "proposal_reviewed", proposal=proposal.pk, feasible=feasible, cost=str(cost))
+    return proposal
+
+
+def merge_proposals(*, duplicate: Proposal, into: Proposal, by: User) -> Proposal:
+    _require_manager(by, duplicate.process)
+    if duplicate.pk == into.pk or duplicate.process_id != into.process_id:
+        raise Invalid("merge into another proposal of the same process", field="into")
+    into.supporters.add(*duplicate.supporters.all())
+    duplicate.status, duplicate.merged_into = Proposal.Status.MERGED, into
+    duplicate.save(update_fields=["status", "merged_into"])
+    Project.objects.filter(proposal=duplicate).delete()
+    _audit(duplicate.process, by, "proposal_merged", proposal=duplicate.pk, into=into.pk)
+    return into
+
+
+# eligibility and ballots ----------------------------------------------------------------------------------
+
+
+def ballot_rules(process: Process, area: BudgetArea) -> BallotRules:
+    return BallotRules(
+        kind=process.ballot_kind,
+        budget=area.budget,
+        min_projects=process.min_projects,
+        max_projects=process.max_projects,
+        total_points=process.total_points,
+        max_points_per_project=process.max_points_per_project,
+    )
+
+
+def _census_entry(process: Process, code: str | None) -> CensusEntry:
+    if not code:
+        raise Invalid("enter the code from your letter or the census list", field="census_code")
+    entry = CensusEntry.objects.filter(process=process, code_hash=_hash_code(process, code)).first()
+    if entry is None:
+        raise Invalid("this code is not on the list for this process", field="census_code")
+    return entry
+
+
+def check_eligibility(*, process: Process, user: User, census_code: str | None = None) -> CensusEntry | None:
+    if process.phase != Phase.VOTING:
+        raise Forbidden("voting is not open")
+    if not has_role(user, process.city, Role.CITIZEN):
+        raise Forbidden(f"only residents registered in {process.city.name} can vote")
+    if process.verification == Verification.ACCOUNT:
+        return None
+    entry = _census_entry(process, census_code)
+    _check_census_entry(process, entry)
+    return entry
+
+
+def _check_census_entry(process: Process, entry: CensusEntry) -> None:
+    if process.district_id and entry.district_id != process.district_id:
+        raise Forbidden("this vote is for residents of another district")
+    if process.min_age and entry.birth_year and date.today().year - entry.birth_year < process.min_age:
+        raise Forbidden(f"voters must be at least {process.min_age}")
+
+
+def _store_ballot(
+    *, process: Process, area: BudgetArea, key: str, channel: str, choices: Sequence[tuple[int, int]]
+) -> Ballot:
+    if area.process_id != process.pk:
+        raise Invalid("that budget belongs to another process", field="area")
+    costs = dict(area.projects.values_list("pk", "cost"))
+    normalised = validate_choices(ballot_rules(process, area), costs, choices)
+    with transaction.atomic():
+        ballot, created = Ballot.objects.select_for_update().get_or_create(
+            area=area, voter_key=key, defaults={"process": process, "channel": channel}
+        )
+        if not created:
+            ballot.entries.all().delete()
+            ballot.cast_on = timezone.localdate()
+            ballot.save(update_fields=["cast_on"])
+        BallotEntry.objects.bulk_create(
+            [
+                BallotEntry(
+                    ballot=ballot,
+                    project_id=pid,
+                    points=value,
+                    rank=value if process.ballot_kind == "ranking" else None,
+                )
+                for pid, value in normalised
+            ]
+        )
+    return ballot
+
+
+def cast_ballot(
+    *,
+    process: Process,
+    voter: User,
+    area: BudgetArea,
+    choices: Sequence[tuple[int, int]],
+    census_code: str | None = None,
+) -> Ballot:
+    """Cast or replace the voter's ballot. The census code, if needed, is bound to the first account using it."""
+    entry = check_eligibility(process=process, user=voter, census_code=census_code)
+    key = voter_key(process, user=voter)
+    if entry is not None:
+        if entry.claimed and not Ballot.objects.filter(area=area, voter_key=key).exists():
+            raise Conflict("this code has already been used to vote", field="census_code")
+        entry.claimed = True
+        entry.save(update_fields=["claimed"])
+    ballot = _store_ballot(
+        process=process, area=area, key=key, channel=Ballot.Channel.ONLINE, choices=choices
+    )
+    _audit(
+        process, None, "ballot_cast", channel="online"
+    )  # no actor: the audit must not link voter and ballot
+    return ballot
+
+
+def cast_assisted_ballot(
+    *, process: Process, staff: User, area: BudgetArea, census_code: str, choices: Sequence[tuple[int, int]]
+) -> Ballot:
+    """Staff enter a paper ballot (or help at a session) for a voter identified by their census code."""
+    _require_manager(staff, process)
+    if process.phase != Phase.VOTING:
+        raise Forbidden("voting is not open")
+    entry = _census_entry(process, census_code)
+    _check_census_entry(process, entry)
+    if entry.claimed:
+        raise Conflict("this voter has already voted", field="census_code")
+    entry.claimed = True
+    entry.save(update_fields=["claimed"])
+    key = voter_key(process, census_code=census_code)
+    ballot = _store_ballot(
+        process=process, area=area, key=key, channel=Ballot.Channel.ASSISTED, choices=choices
+    )
+    _audit(process, staff, "ballot_assisted")
+    return ballot
+
+
+def has_voted(*, process: Process, user: User) -> bool:
+    return Ballot.objects.filter(process=process, voter_key=voter_key(process, user=user)).exists()
+
+
+def my_ballot(*, process: Process, area: BudgetArea, user: User) -> list[tuple[int, int]]:
+    """The voter's own current choices (for changing them), found by the keyed hash."""
+    ballot = Ballot.objects.filter(area=area, voter_key=voter_key(process, user=user)).first()
+    if ballot is None:
+        return []
+    return list(ballot.entries.order_by("rank", "id").values_list("project_id", "points"))
+
+
+def add_census(*, process: Process, by: User, codes: Sequence[tuple[str, int | None, int | None]]) -> int:
+    """Load census codes: (code, district id, birth year). Codes are stored only as keyed hashes."""
+    _require_manager(by, process)
+    rows = [
+        CensusEntry(
+            process=process, code_hash=_hash_code(process, code), district_id=district, birth_year=year
+        )
+        for code, district, year in codes
+        if code.strip()
+    ]
+    try:
+        with transaction.atomic():
+            CensusEntry.objects.bulk_create(rows)
+    except IntegrityError:
+        raise Invalid("a code is listed twice or already loaded", field="codes") from None
+    _audit(process, by, "census_loaded", count=len(rows))
+    return len(rows)
+
+
+# counting -------------------------------------------------------------------------------------------------
+
+
+def election_for(area: BudgetArea) -> Any:
+    """The area's ballots as the counting core's plain Election (project ids = project codes)."""
+    import numpy as np
+
+    from smartip.budgeting.rules.election import Election
+
+    projects = list(area.projects.order_by("id").values_list("pk", "code", "cost"))
+    index = {pk: i for i, (pk, _, _) in enumerate(projects)}
+    rows = (
+        BallotEntry.objects.filter(ballot__area=area)
+        .order_by("ballot_id", "rank", "id")
+        .values_list("ballot_id", "project_id", "points")
+    )
+    ptr, proj, score, last = [0], [], [], None
+    for ballot_id, project_id, points in rows.iterator(chunk_size=20000):
+        if last is not None and ballot_id != last:
+            ptr.append(len(proj))
+        last = ballot_id
+        proj.append(index[project_id])
+        score.append(float(points))
+    if proj:
+        ptr.append(len(proj))
+    costs = [c for _, _, c in projects]
+    integral = (
+        all(c == c.to_integral_value() for c in costs) and area.budget == area.budget.to_integral_value()
+    )
+    kind = {"cumulative": "cumulative", "ranking": "ordinal"}.get(area.process.ballot_kind, "approval")
+    meta = {k: str(v) for k, v in area.process.pabulib_meta.items() if not k.startswith("_")}
+    return Election(
+        project_ids=tuple(code for _, code, _ in projects),
+        costs=np.array(
+            [int(c) if integral else float(c) for c in costs], dtype=np.int64 if integral else np.float64
+        ),
+        budget=int(area.budget) if integral else float(area.budget),
+        ballot_kind=kind,  # type: ignore[arg-type]
+        voter_ptr=np.array(ptr, dtype=np.int64),
+        entry_project=np.array(proj, dtype=np.int32),
+        entry_score=np.array(score, dtype=np.float64),
+        meta=meta,
+    )
+
+
+def count_area(*, area: BudgetArea, rule: str, by: User | None = None, official: bool = False) -> Outcome:
+    from smartip.budgeting.counting import count
+
+    process = area.process
+    if by is not None:
+        _require_manager(by, process)
+    started = time.perf_counter()
+    election = election_for(area)
+    result = count(election, rule)
+    outcome, _ = Outcome.objects.update_or_create(
+        area=area,
+        rule=rule,
+        defaults=dict(
+            selected_codes=list(result.selected),
+            total_cost=Decimal(str(result.total_cost)),
+            details={"counted_rule": result.rule, "projects": result.explanations},
+            n_ballots=election.n_voters,
+            duration_ms=(time.perf_counter() - started) * 1000,
+            is_official=official,
+            computed_at=timezone.now(),
+        ),
+    )
+    if official:
+        Outcome.objects.filter(area=area).exclude(pk=outcome.pk).update(is_official=False)
+        area.projects.update(is_funded=False)
+        area.projects.filter(code__in=result.selected).update(is_funded=True)
+    _audit(process, by, "counted", area=area.pk, rule=rule, official=official, selected=list(result.selected))
+    return outcome
+
+
+def publish_results(*, process: Process, by: User) -> list[Outcome]:
+    """Close voting, count every area with the process's rule (official) and move to the results phase."""
+    _require_manager(by, process)
+    if process.phase != Phase.VOTING:
+        raise Invalid("results are counted when voting closes", field="phase")
+    outcomes = [count_area(area=a, rule=process.rule, by=by, official=True) for a in process.areas.all()]
+    set_phase(process=process, by=by, phase=Phase.RESULTS)
+    return outcomes
+
+
+# delivery -------------------------------------------------------------------------------------------------
+
+
+def add_milestone(
+    *,
+    project: Project,
+    by: User,
+    title: str,
+    text: str = "",
+    due_on: date | None = None,
+    done_on: date | None = None,
+    status: str | None = None,
+) -> Milestone:
+    _require_manager(by, project.process)
+    if not project.is_funded:
+        raise Invalid("only funded projects are delivered", field="project")
+    if not title.strip():
+        raise Invalid("give the milestone a title", field="title")
+    milestone = Milestone.objects.create(
+        project=project, title=title.strip(), text=text, due_on=due_on, done_on=done_on
+    )
+    if status:
+        if status not in Project.Delivery.values:
+            raise Invalid(f"unknown delivery status {status!r}", field="status")
+        project.delivery_status = status
+        project.save(update_fields=["delivery_status"])
+    _audit(project.process, by, "milestone", project=project.code, title=title)
+    _notify_subscribers(project, milestone)
+    return milestone
+
+
+def _notify_subscribers(project: Project, milestone: Milestone) -> None:
+    from django.core.mail import send_mass_mail
+
+    recipients = [u.email for u in project.subscribers.all() if u.email]
+    if recipients:
+        subject = f"{project.title}: {milestone.title}"
+        send_mass_mail(
+            [(subject, milestone.text or milestone.title, None, [r]) for r in recipients], fail_silently=True
+        )
+
+
+def subscribe(*, project: Project, user: User, on: bool = True) -> None:
+    if on:
+        project.subscribers.add(user)
+    else:
+        project.subscribers.remove(user)
+
+
+def get_process(city_slug: str, slug: str) -> Process:
+    process = Process.objects.select_related("city").filter(city__slug=city_slug, slug=slug).first()
+    if process is None:
+        raise NotFound("no such process", field="process")
+    return process

@@ -1,0 +1,213 @@
+"""Ballots: limits, replacement, one ballot per voter, assisted entry, secrecy (hypothesis where it fits)."""
+
+from decimal import Decimal
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from smartip.budgeting import services
+from smartip.budgeting.ballots import BallotRules, validate_choices
+from smartip.budgeting.io import export_pabulib
+from smartip.budgeting.models import Ballot, BallotEntry, BallotKind, ProcessAudit, Verification
+from smartip.core.errors import Conflict, Forbidden, Invalid
+from tests.budgeting.factories import make_process
+
+COSTS = {1: Decimal(300), 2: Decimal(400), 3: Decimal(500), 4: Decimal(200)}
+
+
+@given(st.lists(st.sampled_from(sorted(COSTS)), min_size=1, max_size=4, unique=True))
+def test_approval_within_budget_accepted_exactly_when_it_fits(chosen):
+    rules = BallotRules(kind="approval_budget", budget=Decimal(1000))
+    spent = sum(COSTS[p] for p in chosen)
+    if spent <= 1000:
+        assert validate_choices(rules, COSTS, [(p, 1) for p in chosen]) == [(p, 1) for p in chosen]
+    else:
+        with pytest.raises(Invalid, match="more than the budget"):
+            validate_choices(rules, COSTS, [(p, 1) for p in chosen])
+
+
+@given(
+    st.lists(st.sampled_from(sorted(COSTS)), min_size=1, max_size=4, unique=True),
+    st.integers(0, 4),
+    st.integers(1, 4),
+)
+def test_min_max_projects(chosen, low, high):
+    rules = BallotRules(kind="approval_minmax", budget=Decimal(0), min_projects=low, max_projects=high)
+    ok = low <= len(chosen) <= high
+    if ok:
+        validate_choices(rules, COSTS, [(p, 1) for p in chosen])
+    else:
+        with pytest.raises(Invalid):
+            validate_choices(rules, COSTS, [(p, 1) for p in chosen])
+
+
+@given(st.dictionaries(st.sampled_from(sorted(COSTS)), st.integers(1, 12), min_size=1))
+def test_cumulative_points(points):
+    rules = BallotRules(kind="cumulative", budget=Decimal(0), total_points=10, max_points_per_project=5)
+    choices = sorted(points.items())
+    if sum(points.values()) <= 10 and max(points.values()) <= 5:
+        assert validate_choices(rules, COSTS, choices) == choices
+    else:
+        with pytest.raises(Invalid, match="points"):
+            validate_choices(rules, COSTS, choices)
+
+
+@pytest.mark.parametrize(
+    "choices,message",
+    [
+        ([(9, 1)], "not on this ballot"),
+        ([(1, 1), (1, 1)], "twice"),
+        ([], "at least one"),
+        ([(1, 0)], "at least 1"),
+    ],
+)
+def test_bad_choices(choices, message):
+    with pytest.raises(Invalid, match=message):
+        validate_choices(BallotRules(kind="k_approval", budget=Decimal(0)), COSTS, choices)
+
+
+def test_ranking_positions_follow_order():
+    rules = BallotRules(kind="ranking", budget=Decimal(0), max_projects=3)
+    assert validate_choices(rules, COSTS, [(3, 1), (1, 1)]) == [(3, 1), (1, 2)]
+
+
+@pytest.mark.django_db
+class TestCasting:
+    @pytest.fixture
+    def process(self, manchester):
+        return make_process(manchester)
+
+    def _ids(self, process):
+        return list(process.projects.order_by("id").values_list("pk", flat=True))
+
+    def test_second_ballot_replaces_first(self, process, users):
+        area, ids = process.areas.get(), self._ids(process)
+        services.cast_ballot(process=process, voter=users["citizen"], area=area, choices=[(ids[0], 1)])
+        services.cast_ballot(
+            process=process, voter=users["citizen"], area=area, choices=[(ids[1], 1), (ids[3], 1)]
+        )
+        assert Ballot.objects.count() == 1
+        assert sorted(BallotEntry.objects.values_list("project_id", flat=True)) == [ids[1], ids[3]]
+        assert services.my_ballot(process=process, area=area, user=users["citizen"]) == [
+            (ids[1], 1),
+            (ids[3], 1),
+        ]
+
+    def test_over_budget_changes_nothing(self, process, users):
+        area, ids = process.areas.get(), self._ids(process)
+        services.cast_ballot(process=process, voter=users["citizen"], area=area, choices=[(ids[0], 1)])
+        with pytest.raises(Invalid):
+            services.cast_ballot(
+                process=process, voter=users["citizen"], area=area, choices=[(i, 1) for i in ids]
+            )
+        assert list(BallotEntry.objects.values_list("project_id", flat=True)) == [ids[0]]
+
+    @pytest.mark.parametrize("role", ["moderator", "analyst", "process_manager"])
+    def test_only_residents_vote(self, process, users, role):
+        with pytest.raises(Forbidden):
+            services.cast_ballot(
+                process=process,
+                voter=users[role],
+                area=process.areas.get(),
+                choices=[(self._ids(process)[0], 1)],
+            )
+        assert Ballot.objects.count() == 0
+
+    def test_voting_closed(self, process, users):
+        process.phase = "results"
+        process.save()
+        with pytest.raises(Forbidden, match="not open"):
+            services.cast_ballot(
+                process=process,
+                voter=users["citizen"],
+                area=process.areas.get(),
+                choices=[(self._ids(process)[0], 1)],
+            )
+
+    def test_census_code_cannot_vote_twice_online_or_assisted(self, process, users):
+        process.verification = Verification.CENSUS
+        process.save()
+        area, ids = process.areas.get(), self._ids(process)
+        services.add_census(process=process, by=users["process_manager"], codes=[("ABC-123", None, 1980)])
+        services.cast_ballot(
+            process=process, voter=users["citizen"], area=area, choices=[(ids[0], 1)], census_code="abc-123"
+        )
+        with pytest.raises(Conflict):
+            services.cast_assisted_ballot(
+                process=process,
+                staff=users["process_manager"],
+                area=area,
+                census_code="ABC-123",
+                choices=[(ids[1], 1)],
+            )
+        from tests.factories import make_user
+
+        other = make_user("neighbour", city=process.city, role="citizen")
+        with pytest.raises(Conflict):
+            services.cast_ballot(
+                process=process, voter=other, area=area, choices=[(ids[1], 1)], census_code="ABC-123"
+            )
+        assert Ballot.objects.count() == 1
+
+    def test_assisted_ballot_is_marked_and_staff_only(self, process, users):
+        area, ids = process.areas.get(), self._ids(process)
+        services.add_census(process=process, by=users["process_manager"], codes=[("X1", None, None)])
+        with pytest.raises(Forbidden):
+            services.cast_assisted_ballot(
+                process=process, staff=users["moderator"], area=area, census_code="X1", choices=[(ids[0], 1)]
+            )
+        ballot = services.cast_assisted_ballot(
+            process=process,
+            staff=users["process_manager"],
+            area=area,
+            census_code="X1",
+            choices=[(ids[0], 1)],
+        )
+        assert ballot.channel == Ballot.Channel.ASSISTED
+
+    def test_audit_and_export_never_link_voter_and_ballot(self, process, users):
+        area, ids = process.areas.get(), self._ids(process)
+        services.cast_ballot(process=process, voter=users["citizen"], area=area, choices=[(ids[2], 1)])
+        entry = ProcessAudit.objects.get(action="ballot_cast")
+        assert entry.actor is None and "project" not in str(entry.details)
+        text = export_pabulib(process=process)
+        ballot = Ballot.objects.get()
+        assert users["citizen"].username not in text and users["citizen"].email not in text
+        assert ballot.voter_key not in text and text.split("VOTES")[1].splitlines()[1:] == [
+            "voter_id;vote",
+            "1;3",
+        ]
+
+
+@pytest.mark.django_db
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    votes=st.lists(
+        st.tuples(st.integers(0, 5), st.lists(st.integers(0, 3), min_size=1, max_size=3, unique=True)),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_no_one_votes_twice_whatever_the_sequence(manchester, votes):
+    from smartip.accounts.models import User
+    from tests.factories import make_user
+
+    process = make_process(manchester, kind=BallotKind.K_APPROVAL)
+    area = process.areas.get()
+    ids = list(process.projects.order_by("id").values_list("pk", flat=True))
+    voters = [
+        User.objects.filter(username=f"v{i}").first() or make_user(f"v{i}", city=manchester, role="citizen")
+        for i in range(6)
+    ]
+    last: dict[int, list[int]] = {}
+    for who, picks in votes:
+        services.cast_ballot(
+            process=process, voter=voters[who], area=area, choices=[(ids[p], 1) for p in picks]
+        )
+        last[who] = [ids[p] for p in picks]
+    assert Ballot.objects.filter(process=process).count() == len(last)
+    for who, picks in last.items():
+        assert sorted(
+            p for p, _ in services.my_ballot(process=process, area=area, user=voters[who])
+        ) == sorted(picks)
