@@ -56,9 +56,9 @@ class LineSource:
         return self
 
     def __next__(self) -> str:
-        raw = next(self._raw)
-        if self.in_record:
+        if self.in_record:  # csv asks for more of a record it has begun: a quote is open (even at the end)
             raise OpenQuote(self.number, open_quote_column(self.current))
+        raw = next(self._raw)
         self.number += 1
         if isinstance(raw, bytes):
             try:

@@ -25,6 +25,10 @@ OBLIGATORY_META = (
     "date_end",
 )
 
+MISSING_CELLS = frozenset(
+    ["", *("".join(c.upper() if mask >> i & 1 else c for i, c in enumerate("none")) for mask in range(16))]
+)  # a cell that means "no value": empty, or `none` in any letter case (Warsaw files write `None`)
+
 VOTE_TYPES = ("approval", "choose-1", "ordinal", "cumulative", "scoring")
 
 KNOWN_RULES = (

@@ -13,20 +13,11 @@ from pathlib import Path
 from typing import TextIO
 
 from smartip.budgeting.pabulib_lines import BadBytes, LineSource, OpenQuote
-from smartip.budgeting.pabulib_model import SECTIONS, PabulibError, PabulibFile
+from smartip.budgeting.pabulib_model import MISSING_CELLS, SECTIONS, PabulibError, PabulibFile
 from smartip.budgeting.pabulib_rows import MetaRules, ProjectTable, check_meta
 from smartip.budgeting.pabulib_votes import VoteChecker
 
 Source = str | Path | TextIO
-
-
-_MISSING = frozenset(
-    ["", *("".join(c.upper() if mask >> i & 1 else c for i, c in enumerate("none")) for mask in range(16))]
-)  # empty, or `none` in any letter case
-
-
-def _is_missing(cell: str) -> bool:
-    return cell in _MISSING
 
 
 class _Parser:
@@ -64,7 +55,9 @@ class _Parser:
     def feed(self, row: list[str], line: int) -> None:
         cells = [cell.strip() for cell in row]
         if self.votes_width == len(cells) and cells[0] and cells[0].upper() not in SECTIONS:
-            values = tuple([None if cell in _MISSING else cell for cell in cells])  # fast path: a vote row
+            values = tuple(
+                [None if cell in MISSING_CELLS else cell for cell in cells]
+            )  # fast path: a vote row
             self.check_vote(values, line)
             self.votes.append(values)
             return
@@ -83,7 +76,7 @@ class _Parser:
             if len(cells) != len(self.header):
                 cells = self.fit_width(cells, line)
             if self.section == "VOTES":
-                values = tuple([None if cell in _MISSING else cell for cell in cells])
+                values = tuple([None if cell in MISSING_CELLS else cell for cell in cells])
                 self.check_vote(values, line)
                 self.votes.append(values)
             elif self.section == "PROJECTS":
@@ -179,8 +172,8 @@ def _parse(lines: LineSource, source: str | None) -> PabulibFile:
                 row = next(reader)
             except StopIteration:
                 break
-            except csv.Error:
-                row = _lenient(lines, parser)
+            except csv.Error as problem:
+                row = _lenient(lines, parser, problem)
             lines.in_record = False
             parser.feed(row, lines.number)
     except OpenQuote as problem:
@@ -201,13 +194,16 @@ def _parse(lines: LineSource, source: str | None) -> PabulibFile:
     )
 
 
-def _lenient(lines: LineSource, parser: _Parser) -> list[str]:
-    """Re-read a record that strict CSV refused (text after a closing quote, as in `"Odkupmy" i my`)."""
-    try:
-        row = next(csv.reader([lines.current], delimiter=";", quotechar='"', skipinitialspace=True))
-    except (csv.Error, StopIteration):
-        raise parser.error(lines.number, parser.section or "META", "broken CSV quoting") from None
-    column = next((i for i, cell in enumerate(lines.current.split(";")) if '"' in cell), 0)
+def _lenient(lines: LineSource, parser: _Parser, problem: csv.Error) -> list[str]:
+    """Re-read a record that strict CSV refused for text after a closing quote (`"Odkupmy" i my`), as
+    csv readers and pabutools do; any other CSV problem (a bare carriage return, NUL) is an error."""
+    text = lines.current
+    if "expected after" not in str(problem):
+        odd = next((i for i, char in enumerate(text.rstrip("\r\n")) if char in "\r\0"), 0)
+        reason = f"unreadable CSV: {'control character' if odd else problem} inside a cell"
+        raise parser.error(lines.number, parser.field_at(text[:odd].count(";")), reason)
+    row = next(csv.reader([text], delimiter=";", quotechar='"', skipinitialspace=True))
+    column = next((i for i, cell in enumerate(text.split(";")) if '"' in cell), 0)
     parser.warn(lines.number, parser.field_at(column), "text after a closing quote; quotes dropped")
     return row
 

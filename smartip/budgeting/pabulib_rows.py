@@ -15,7 +15,13 @@ shows. Warnings (kept, reported in `PabulibFile.warnings`), because real files c
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from smartip.budgeting.pabulib_model import KNOWN_RULES, OBLIGATORY_META, VOTE_TYPES, PabulibError
+from smartip.budgeting.pabulib_model import (
+    KNOWN_RULES,
+    MISSING_CELLS,
+    OBLIGATORY_META,
+    VOTE_TYPES,
+    PabulibError,
+)
 from smartip.budgeting.pabulib_numbers import NumberProblem, parse_amount, parse_count, parse_score
 
 ErrorAt = Callable[[int, str, str], PabulibError]
@@ -121,7 +127,7 @@ class ProjectTable:
 
     def add(self, cells: list[str], line: int) -> None:
         error, warn = self.error, self.warn
-        row = {name: cell for name, cell in zip(self.header, cells, strict=True) if not _missing(cell)}
+        row = {name: cell for name, cell in zip(self.header, cells, strict=True) if cell not in MISSING_CELLS}
         project_id = row.get("project_id")
         if project_id is None:
             raise error(line, "project_id", "project id is empty")
@@ -156,7 +162,3 @@ class ProjectTable:
         for cost, row_line, row in zip(self.costs, self.lines, self.rows, strict=True):
             if cost > rules.budget:
                 warn(row_line, "cost", f"project {row['project_id']!r} costs more than the whole budget")
-
-
-def _missing(cell: str) -> bool:
-    return not cell or (len(cell) == 4 and cell.lower() == "none")

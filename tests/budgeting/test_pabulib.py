@@ -119,6 +119,8 @@ EXPECTED = {
     "projects_section_empty.pb": (18, "PROJECTS"),
     "scoring_points_not_a_number.pb": (24, "points"),
     "votes_without_header.pb": (22, "VOTES"),
+    "unclosed_quote_on_last_line.pb": (26, "vote"),
+    "carriage_return_inside_cell.pb": (24, "sex"),
 }
 
 
