@@ -13,6 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from smartip.core.errors import Invalid
+from smartip.mobility.matching.batch import TraceToMatch, match_many
 from smartip.mobility.matching.engine import MapMatcher, StraightLineMatcher, ValhallaMatcher, get_matcher
 from smartip.mobility.matching.evaluation import evaluate, random_routes
 from smartip.mobility.matching.geojson import match_on_network
@@ -200,6 +201,19 @@ def test_engines_are_chosen_by_name_and_the_fake_follows_the_trace(grid: tuple[P
     assert faked.length_m == pytest.approx(real.match(lat, lon, t, mode="car").length_m, rel=0.02)
     with pytest.raises(Invalid, match="unknown map-matching engine"):
         get_matcher("osrm")
+
+
+def test_a_batch_in_worker_processes_equals_matching_one_by_one(grid: tuple[Path, Path]) -> None:
+    trips = [
+        TraceToMatch(*along([(0, 0), (0, 5)], speed_mps=10.0, interval_s=1.0), mode="car"),
+        TraceToMatch(*along([(1, 1), (4, 1)], speed_mps=1.4, interval_s=5.0), mode="walk"),
+        TraceToMatch(*along([(2, 0), (2, 2)], speed_mps=10.0, interval_s=1.0), mode="train"),
+    ]
+    expected = [ROW_WAY_BASE + 1], [COLUMN_WAY_BASE + 2]
+    for workers in (1, 2):
+        results = match_many(trips, tiles_dir_or_config=grid[1], workers=workers)
+        assert [r.way_ids for r in results[:2]] == list(expected)  # type: ignore[union-attr]
+        assert isinstance(results[2], Invalid) and results[2].field == "mode"
 
 
 # --- pure helpers ---------------------------------------------------------------------------------------
