@@ -21,6 +21,17 @@ def test_demo_is_idempotent_and_gives_every_role_in_every_city(capsys):
     assert User.objects.get(username="oulu-moderator").check_password("demo-moderator-2026")
 
 
+def test_demo_budgets_one_phase_per_city_and_results():
+    from smartip.budgeting.models import Outcome, Process
+    from smartip.core.demo import load_demo
+
+    load_demo(seed=3)
+    phases = dict(Process.objects.values_list("city__slug", "phase"))
+    assert len(phases) == 5 and len(set(phases.values())) == 5
+    outcome = Outcome.objects.get(area__process__city__slug="manchester", is_official=True)
+    assert outcome.selected_codes and outcome.total_cost <= outcome.area.budget
+
+
 def test_cli_usage_and_bad_command(capsys):
     assert main([]) == 2
     assert "usage: smartip" in capsys.readouterr().out
