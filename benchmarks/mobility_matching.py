@@ -128,6 +128,116 @@ def accuracy_table(city: str, n_routes: int, cache: Path, seed: int = 1) -> list
     return rows
 
 
+DENVER = DATA / "mappymatch"
+
+
+def graphml_to_osm_pbf(graphml: Path, out: Path) -> dict[int, list[int]]:
+    """Write an OSMnx drive graph as an ``.osm.pbf`` Valhalla can build (one way per street edge, two-way
+    edges once, one-way edges with ``oneway=yes``); return synthetic way id → the edge's OSM way ids."""
+    import xml.etree.ElementTree as ET
+
+    import osmium
+    from osmium.osm.mutable import Node, Way
+
+    ns = {"g": "http://graphml.graphdrawing.org/xmlns"}
+    root = ET.parse(graphml).getroot()
+    keys = {str(k.get("id")): str(k.get("attr.name")) for k in root.findall("g:key", ns)}
+
+    def attrs(element: ET.Element) -> dict[str, str]:
+        return {keys[str(d.get("key"))]: d.text or "" for d in element.findall("g:data", ns)}
+
+    nodes = {int(str(n.get("id"))): attrs(n) for n in root.iter(f"{{{ns['g']}}}node")}
+    coords = {nid: (float(a["x"]), float(a["y"])) for nid, a in nodes.items()}
+    next_node = max(coords) + 1
+    ways: list[tuple[list[int], dict[str, str], list[int]]] = []
+    seen: set[tuple[int, int, int]] = set()
+    for edge in root.iter(f"{{{ns['g']}}}edge"):
+        a = attrs(edge)
+        u, v = int(str(edge.get("source"))), int(str(edge.get("target")))
+        oneway = a.get("oneway") == "True"
+        key = (min(u, v), max(u, v), round(float(a.get("length", 0))))
+        if not oneway and key in seen:
+            continue
+        seen.add(key)
+        refs = [u]
+        if "geometry" in a:
+            inner = a["geometry"].removeprefix("LINESTRING (").removesuffix(")").split(", ")[1:-1]
+            for pair in inner:
+                x, y = (float(c) for c in pair.split())
+                coords[next_node] = (x, y)
+                refs.append(next_node)
+                next_node += 1
+        refs.append(v)
+        tags = {
+            "highway": a.get("highway", "residential").strip("[]'").split("'")[0],
+            "name": a.get("name", ""),
+        }
+        if oneway:
+            tags["oneway"] = "yes"
+        osm_ids = [int(x) for x in a.get("osmid", "0").strip("[]").split(",")]
+        ways.append((refs, {k: t for k, t in tags.items() if t}, osm_ids))
+    out.unlink(missing_ok=True)
+    writer = osmium.SimpleWriter(str(out))
+    stamp = "2024-01-01T00:00:00Z"
+    for nid in sorted(coords):
+        writer.add_node(Node(id=nid, location=coords[nid], version=1, timestamp=stamp))
+    for index, (refs, tags, _) in enumerate(ways, start=1):
+        writer.add_way(Way(id=index, nodes=refs, tags=tags, version=1, timestamp=stamp))
+    writer.close()
+    return {index: osm_ids for index, (_, _, osm_ids) in enumerate(ways, start=1)}
+
+
+def denver_check(cache: Path) -> list[dict[str, Any]]:
+    """Real traces without ground truth: mappymatch's Denver test route (16 points) and the part of its
+    sample trace 2 inside the OSMnx graph, matched on that graph; agreement = precision / recall of the
+    matched line against the trace's own polyline (a route drawn along streets), and how many matched way
+    ids map back to OSM way ids of the graph (the conversion numbers ways itself: OSMnx splits ways)."""
+    import csv
+
+    from smartip.mobility.matching.geometry import length_within, to_local_m
+    from smartip.mobility.matching.matcher import match
+
+    pbf = cache / "denver.osm.pbf"
+    way_map = graphml_to_osm_pbf(DENVER / "tests" / "test_assets" / "osmnx_drive_graph.graphml", pbf)
+    config = build_tiles(pbf, cache)
+    route = json.loads((DENVER / "tests" / "test_assets" / "test_trace.geojson").read_text())
+    traces = {"test_trace.geojson": np.array([f["geometry"]["coordinates"] for f in route["features"]])}
+    with open(DENVER / "mappymatch" / "resources" / "traces" / "sample_trace_2.csv") as handle:
+        rows = np.array([[float(r["longitude"]), float(r["latitude"])] for r in csv.DictReader(handle)])
+    inside = (
+        (rows[:, 1] > 39.7405) & (rows[:, 1] < 39.7678) & (rows[:, 0] > -104.998) & (rows[:, 0] < -104.974)
+    )
+    first, last = np.flatnonzero(inside)[[0, -1]]
+    traces["sample_trace_2.csv (in graph)"] = rows[first : last + 1][inside[first : last + 1]]
+    out = []
+    for name, lonlat in traces.items():
+        options = MatchOptions(min_interval_s=0.0)
+        result = match(
+            lonlat[:, 1],
+            lonlat[:, 0],
+            np.arange(len(lonlat)) * 5.0,
+            mode="car",
+            tiles_dir_or_config=config,
+            options=options,
+        )
+        origin = tuple(lonlat[0])
+        trace_xy = [to_local_m(lonlat, origin)]
+        matched_xy = [to_local_m(np.asarray(part), origin) for part in result.lines]
+        near_m, total_m = length_within(matched_xy, trace_xy, 15.0)
+        near_t, total_t = length_within(trace_xy, matched_xy, 15.0)
+        osm_ways = sorted({i for w in result.way_ids for i in way_map.get(w, [])})
+        out.append(
+            {
+                "trace": name,
+                "fixes": len(lonlat),
+                "precision_15m": round(near_m / total_m, 3) if total_m else 0.0,
+                "recall_15m": round(near_t / total_t, 3) if total_t else 0.0,
+                "osm_way_ids": osm_ways,
+            }
+        )
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--routes", type=int, default=60, help="random routes per city (default 60)")
@@ -147,10 +257,15 @@ def main(argv: list[str] | None = None) -> int:
             for traces in [simulated_traces(NETWORKS[city], args.routes, interval_s=interval_s, seed=5)]
             for workers in (1, 2)
         ]
+        denver = denver_check(Path(tmp)) if DENVER.is_dir() else []
     if args.json:
-        print(json.dumps({"accuracy": rows, "throughput": throughput}, indent=1))
+        print(json.dumps({"accuracy": rows, "throughput": throughput, "denver": denver}, indent=1))
         return 0
     print_tables(rows, throughput)
+    for row in denver:
+        print(
+            f"denver {row['trace']}: {row['fixes']} fixes, precision {row['precision_15m']}, recall {row['recall_15m']}"
+        )
     return 0
 
 

@@ -110,6 +110,34 @@ def test_bad_network_files_are_invalid(
     assert caught.value.field == "network"
 
 
+def test_an_osm_xml_extract_builds_the_same_network(grid: tuple[Path, Path], tmp_path: Path) -> None:
+    import osmium
+
+    xml = tmp_path / "grid.osm"
+    writer = osmium.SimpleWriter(str(xml))
+    for obj in osmium.FileProcessor(str(grid[0])):
+        (writer.add_node if obj.is_node() else writer.add_way)(obj)
+    writer.close()
+    lat, lon, t = along([(1, 0), (1, 5)], speed_mps=10.0, interval_s=1.0)
+    result = match(lat, lon, t, mode="car", tiles_dir_or_config=build_tiles(xml, tmp_path / "cache"))
+    assert result.way_ids == [ROW_WAY_BASE + 2]
+    assert sorted(s.way_id for s in street_segments(xml)) == sorted(
+        s.way_id for s in street_segments(grid[0])
+    )
+
+
+def test_an_extract_without_streets_is_invalid(tmp_path: Path) -> None:
+    import osmium
+    from osmium.osm.mutable import Node
+
+    empty = tmp_path / "no-streets.osm.pbf"
+    writer = osmium.SimpleWriter(str(empty))
+    writer.add_node(Node(id=1, location=(-8.61, 41.15), version=1, timestamp="2024-01-01T00:00:00Z"))
+    writer.close()
+    with pytest.raises(Invalid, match="no street"):
+        build_tiles(empty, tmp_path / "cache")
+
+
 # --- matching on the grid -------------------------------------------------------------------------------
 
 

@@ -73,15 +73,16 @@ def _check_extract(pbf_path: Path) -> Path:
     pbf_path = Path(pbf_path)
     if not pbf_path.is_file():
         raise Invalid(f"network file {pbf_path} does not exist", field="network")
-    if not pbf_path.name.endswith(".osm.pbf"):
+    if not pbf_path.name.endswith((".osm.pbf", ".osm")):
         raise Invalid(
-            f"network file {pbf_path.name} is not an OpenStreetMap .osm.pbf extract", field="network"
+            f"network file {pbf_path.name} is not an OpenStreetMap extract (.osm.pbf, or .osm XML)",
+            field="network",
         )
     return pbf_path
 
 
 def build_tiles(pbf_path: Path, cache_root: Path) -> Path:
-    """Build (or reuse) Valhalla tiles for an ``.osm.pbf`` extract; return the path of its config JSON.
+    """Build (or reuse) Valhalla tiles for an ``.osm.pbf`` (or ``.osm`` XML) extract; return its config path.
 
     The tiles go to ``cache_root/<sha256[:16]>/tiles``; a build happens in a temporary sibling folder that is
     renamed into place only when complete, so a crash or a concurrent build never leaves half a cache.
@@ -122,6 +123,8 @@ def _build_into(pbf_path: Path, work: Path) -> None:
         text=True,
         check=False,
     )
+    if done.returncode != 0 and _readable_without_streets(pbf_path):
+        raise Invalid(f"{pbf_path.name} holds no street (no way tagged highway=*)", field="network")
     if done.returncode != 0:
         tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
         raise Invalid(
@@ -130,6 +133,19 @@ def _build_into(pbf_path: Path, work: Path) -> None:
     if not any(tiles.rglob("*.gph")):
         raise Invalid(f"{pbf_path.name} holds no street Valhalla can route on", field="network")
     (work / _READY_MARK).write_text(pbf_path.name)
+
+
+def _readable_without_streets(pbf_path: Path) -> bool:
+    """True when osmium reads the extract and it has no ``highway=*`` way (False if unreadable)."""
+    import osmium
+
+    try:
+        processor = osmium.FileProcessor(str(pbf_path), osmium.osm.WAY).with_filter(
+            osmium.filter.KeyFilter("highway")
+        )
+        return not any(True for _ in processor)
+    except Exception:  # noqa: BLE001 - any reader failure means "unreadable", reported by the caller
+        return False
 
 
 def polyline_length_m(lon: np.ndarray, lat: np.ndarray) -> float:
