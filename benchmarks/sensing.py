@@ -203,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--readings", type=int, default=10_000_000)
     parser.add_argument("--sample", type=int, default=200_000, help="readings timed with python-aqi")
-    parser.add_argument("--repeat", type=int, default=1, help="best of N runs of our side")
+    parser.add_argument("--repeat", type=int, default=3, help="best of N runs of our side")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     figures = {"qc_index": bench_qc_index(args.readings, args.sample, args.repeat)}

@@ -221,25 +221,41 @@ def _us_aqi(row: tuple[int, int, int, int], k: int) -> float:
     return float(i_lo + (2 * num + den) // (2 * den))
 
 
+CHUNK = 1 << 15  # elements per pass: temporaries stay in cache
+
+
 def _lookup(lut: _Lut, concentration: FloatArray) -> tuple[FloatArray, IntArray]:
-    """Vectorised table lookup: ~10 passes over the data, no per-element Python."""
-    key = np.multiply(concentration, lut.scale)
-    key += lut.offset
-    np.floor(key, out=key)
-    np.clip(key, 0, lut.top + 1, out=key)  # negatives count as 0; NaN stays NaN
-    np.copyto(key, lut.top + 2, where=np.isnan(key))
-    k = key.astype(np.int32)
-    value = np.take(lut.value, k)
-    band = np.take(lut.band, k)
-    if lut.beyond is not None:
-        over = np.flatnonzero(k == lut.top + 1)
+    """Vectorised table lookup: a few passes per cache-sized chunk, no per-element Python."""
+    c = concentration.reshape(-1)
+    value = np.empty(c.size)
+    band = np.empty(c.size, dtype=np.int8)
+    key = np.empty(min(c.size, CHUNK))
+    k = np.empty(key.size, dtype=np.int32)
+    nan = np.empty(key.size, dtype=bool)
+    above: list[npt.NDArray[np.intp]] = []
+    for lo in range(0, c.size, CHUNK):
+        hi = min(lo + CHUNK, c.size)
+        kk, kt, kn = key[: hi - lo], k[: hi - lo], nan[: hi - lo]
+        np.multiply(c[lo:hi], lut.scale, out=kk)
+        kk += lut.offset
+        np.floor(kk, out=kk)
+        np.clip(kk, 0, lut.top + 1, out=kk)  # negatives count as 0; NaN stays NaN
+        np.isnan(kk, out=kn)
+        np.copyto(kk, lut.top + 2, where=kn)
+        kt[:] = kk
+        np.take(lut.value, kt, out=value[lo:hi])
+        np.take(lut.band, kt, out=band[lo:hi])
+        if lut.beyond is not None:
+            above.append(np.flatnonzero(kt == lut.top + 1) + lo)
+    if lut.beyond is not None and above:
+        over = np.concatenate(above)
         if over.size:
-            k_true = np.floor(concentration[over] * lut.scale + lut.offset).astype(np.int64)
+            k_true = np.floor(c[over] * lut.scale + lut.offset).astype(np.int64)
             lo_k, hi_k, i_lo, i_hi = lut.beyond
             den = hi_k - lo_k
             value[over] = i_lo + (2 * (i_hi - i_lo) * (k_true - lo_k) + den) // (2 * den)
             band[over] = len(t.US_BAND_NAMES)
-    return value, band
+    return value.reshape(concentration.shape), band.reshape(concentration.shape)
 
 
 def us_lookup(pollutant: str, version: str, native: FloatArray) -> FloatArray:
@@ -272,12 +288,20 @@ def combine(scheme: str, subs: Mapping[str, IndexResult], version: str | None = 
     value = first.value.copy()
     band = first.band.copy()
     dominant = np.where(np.isnan(value), -1, 0).astype(np.int8)
+    flat = (value.reshape(-1), band.reshape(-1), dominant.reshape(-1))
+    worse = np.empty(min(value.size, CHUNK), dtype=bool)
+    tmp = np.empty_like(worse)
     for position, key in enumerate(keys[1:], start=1):
-        sub = subs[key]
-        worse = (sub.value > value) | (np.isnan(value) & ~np.isnan(sub.value))  # ties keep the earlier one
-        np.copyto(value, sub.value, where=worse)
-        np.copyto(band, sub.band, where=worse)
-        np.copyto(dominant, np.int8(position), where=worse)
+        sub_value, sub_band = subs[key].value.reshape(-1), subs[key].band.reshape(-1)
+        for lo in range(0, value.size, CHUNK):
+            hi = min(lo + CHUNK, value.size)
+            v, w, t_ = flat[0][lo:hi], worse[: hi - lo], tmp[: hi - lo]
+            np.greater(sub_value[lo:hi], v, out=w)
+            np.isnan(v, out=t_)  # a value beats a missing one; ties keep the earlier pollutant
+            w |= t_
+            np.copyto(v, sub_value[lo:hi], where=w)
+            np.copyto(flat[1][lo:hi], sub_band[lo:hi], where=w)
+            np.copyto(flat[2][lo:hi], np.int8(position), where=w & ~np.isnan(sub_value[lo:hi]))
     return OverallResult(value, band, dominant, keys, names, dict(subs))
 
 
