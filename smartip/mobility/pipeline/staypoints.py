@@ -17,9 +17,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from smartip.mobility.fixes import Fixes, haversine_m
+from smartip.mobility.fixes import EARTH_RADIUS_M, Fixes
 
-LOOKAHEAD = 12  # fixes examined for every fix at once; longer windows are searched lazily
+LOOKAHEAD = 24  # fixes examined for every fix at once; longer windows are searched lazily
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,9 +56,29 @@ def gap_mask(t_s: np.ndarray, gap_threshold_s: float) -> np.ndarray:
     return gap
 
 
-def _short_exits(fixes: Fixes, gap: np.ndarray, dist_m: float) -> np.ndarray:
+@dataclass(frozen=True, slots=True)
+class _Sphere:
+    """Radians and cosines of the fixes, computed once (same arithmetic as `fixes.haversine_m`)."""
+
+    lat: np.ndarray
+    lon: np.ndarray
+    cos_lat: np.ndarray
+
+    @staticmethod
+    def of(fixes: Fixes) -> _Sphere:
+        lat = np.radians(fixes.lat)
+        return _Sphere(lat, np.radians(fixes.lon), np.cos(lat))
+
+    def dist_m(self, a: np.ndarray | int, b: np.ndarray | slice) -> np.ndarray:
+        c = np.cos(self.lat[a] - self.lat[b]) - self.cos_lat[a] * self.cos_lat[b] * (
+            1.0 - np.cos(self.lon[a] - self.lon[b])
+        )
+        return EARTH_RADIUS_M * np.arccos(np.clip(c, -1.0, 1.0))
+
+
+def _short_exits(sphere: _Sphere, gap: np.ndarray, dist_m: float) -> np.ndarray:
     """Exit index for every fix whose window is at most LOOKAHEAD long; -1 where unknown; n for 'none'."""
-    n = len(fixes)
+    n = gap.shape[0]
     exits = np.full(n, -1, dtype=np.int64)
     active = np.arange(n, dtype=np.int64)
     for k in range(1, LOOKAHEAD + 1):
@@ -68,22 +88,19 @@ def _short_exits(fixes: Fixes, gap: np.ndarray, dist_m: float) -> np.ndarray:
         active, j = active[~beyond], j[~beyond]
         if not active.size:
             break
-        done = gap[j] | (
-            haversine_m(fixes.lat[active], fixes.lon[active], fixes.lat[j], fixes.lon[j]) >= dist_m
-        )
+        done = gap[j] | (sphere.dist_m(active, j) >= dist_m)
         exits[active[done]] = j[done]
         active = active[~done]
     return exits
 
 
-def _search_exit(fixes: Fixes, gap: np.ndarray, dist_m: float, s: int) -> int:
+def _search_exit(sphere: _Sphere, gap: np.ndarray, dist_m: float, s: int) -> int:
     """Exit index of the window starting at s, scanning a growing window with numpy; n when none."""
-    n = len(fixes)
-    lo, width = s + 1, 64
+    n = gap.shape[0]
+    lo, width = s + 1, 256
     while lo < n:
         hi = min(n, lo + width)
-        d = haversine_m(fixes.lat[s], fixes.lon[s], fixes.lat[lo:hi], fixes.lon[lo:hi])
-        hit = np.flatnonzero(gap[lo:hi] | (d >= dist_m))
+        hit = np.flatnonzero(gap[lo:hi] | (sphere.dist_m(s, slice(lo, hi)) >= dist_m))
         if hit.size:
             return lo + int(hit[0])
         lo, width = hi, width * 4
@@ -93,14 +110,15 @@ def _search_exit(fixes: Fixes, gap: np.ndarray, dist_m: float, s: int) -> int:
 def window_walk(fixes: Fixes, gap: np.ndarray, dist_m: float) -> tuple[np.ndarray, np.ndarray, int]:
     """Window starts and their exits along trackintel's walk, and the start of the trailing open window."""
     n = len(fixes)
-    exits = _short_exits(fixes, gap, dist_m).tolist()
+    sphere = _Sphere.of(fixes)
+    exits = _short_exits(sphere, gap, dist_m).tolist()
     starts: list[int] = []
     ends: list[int] = []
     s = 0
     while n > 0:
         j = exits[s]
         if j < 0:
-            j = _search_exit(fixes, gap, dist_m, s)
+            j = _search_exit(sphere, gap, dist_m, s)
         if j >= n:
             break
         starts.append(s)
