@@ -22,7 +22,6 @@ Conventions (each written down because the standards leave a choice):
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
@@ -156,111 +155,13 @@ def index(
         c = ugm3_to_native(pollutant, native_to_ugm3(pollutant, c, unit), native_unit)
     else:
         c = native_to_ugm3(pollutant, c, unit)
-    value, band = _lookup(_lut(scheme, version, pollutant), c)
+    value, band = t.lookup(t.compiled(scheme, version, pollutant), c)
     return IndexResult(value, band, band_names(scheme, version))
-
-
-@dataclass(frozen=True)
-class _Lut:
-    """Index and band for every lookup key k = floor(c·scale + offset), 0 ≤ k ≤ top.
-
-    Entry top+1 stands for "above the table" and entry top+2 for "missing" (NaN, band 0). For US tables
-    ``beyond`` holds the top row, whose line is extended above the table; otherwise entry top+1 holds NaN
-    (8-h O3) or repeats the top band (EEA, DAQI).
-    """
-
-    scale: float
-    offset: float
-    top: int
-    value: FloatArray
-    band: IntArray
-    beyond: tuple[int, int, int, int] | None
-
-
-def _us_band(aqi_value: FloatArray) -> IntArray:
-    band = np.searchsorted(t.US_BAND_TOP_AQI, aqi_value, side="left") + 1
-    return np.where(np.isnan(aqi_value), 0, band).astype(np.int8)
-
-
-@lru_cache(maxsize=128)
-def _lut(scheme: str, version: str, pollutant: str) -> _Lut:
-    if scheme == "usaqi":
-        table = t.US_TABLES[version][pollutant]
-        scale = 10**table.decimals
-        rows = [(round(lo * scale), round(hi * scale), i_lo, i_hi) for lo, hi, i_lo, i_hi in table.rows]
-        top = rows[-1][1]
-        k = np.arange(top + 1)
-        lo_k = np.array([r[0] for r in rows])
-        r = np.searchsorted(lo_k, k, side="right") - 1
-        value = np.array(
-            [_us_aqi(rows[i], int(kk)) if i >= 0 else np.nan for kk, i in zip(k, r, strict=True)]
-        )
-        beyond = None if pollutant == "o3" else rows[-1]
-        value = np.concatenate((value, [np.nan, np.nan]))
-        return _Lut(float(scale), 1e-6, top, value, _us_band(value), beyond)
-    edges: tuple[float, ...]
-    if scheme == "daqi":
-        edges = t.DAQI_TABLES[version][pollutant]
-        offset, band_of = 0.5, np.asarray((0,) + t.DAQI_INDEX_TO_BAND)
-    else:
-        edges = t.EEA_TABLES[version][pollutant]
-        offset, band_of = 0.0, np.arange(len(edges) + 1)
-    assert all(float(e).is_integer() for e in edges), "integer band edges make floor() exact"
-    top = int(edges[-1])
-    idx = np.searchsorted(np.asarray(edges), np.arange(top + 2), side="right")
-    value = np.concatenate((idx.astype(np.float64), [np.nan]))
-    band = np.concatenate((band_of[idx], [0])).astype(np.int8)
-    return _Lut(1.0, offset, top, value, band, None)
-
-
-def _us_aqi(row: tuple[int, int, int, int], k: int) -> float:
-    """EPA interpolation on truncated integer units, rounded half-up in exact integer arithmetic."""
-    lo_k, hi_k, i_lo, i_hi = row
-    num = (i_hi - i_lo) * (k - lo_k)
-    den = hi_k - lo_k
-    return float(i_lo + (2 * num + den) // (2 * den))
-
-
-CHUNK = 1 << 15  # elements per pass: temporaries stay in cache
-
-
-def _lookup(lut: _Lut, concentration: FloatArray) -> tuple[FloatArray, IntArray]:
-    """Vectorised table lookup: a few passes per cache-sized chunk, no per-element Python."""
-    c = concentration.reshape(-1)
-    value = np.empty(c.size)
-    band = np.empty(c.size, dtype=np.int8)
-    key = np.empty(min(c.size, CHUNK))
-    k = np.empty(key.size, dtype=np.int32)
-    nan = np.empty(key.size, dtype=bool)
-    above: list[npt.NDArray[np.intp]] = []
-    for lo in range(0, c.size, CHUNK):
-        hi = min(lo + CHUNK, c.size)
-        kk, kt, kn = key[: hi - lo], k[: hi - lo], nan[: hi - lo]
-        np.multiply(c[lo:hi], lut.scale, out=kk)
-        kk += lut.offset
-        np.floor(kk, out=kk)
-        np.clip(kk, 0, lut.top + 1, out=kk)  # negatives count as 0; NaN stays NaN
-        np.isnan(kk, out=kn)
-        np.copyto(kk, lut.top + 2, where=kn)
-        kt[:] = kk
-        np.take(lut.value, kt, out=value[lo:hi])
-        np.take(lut.band, kt, out=band[lo:hi])
-        if lut.beyond is not None:
-            above.append(np.flatnonzero(kt == lut.top + 1) + lo)
-    if lut.beyond is not None and above:
-        over = np.concatenate(above)
-        if over.size:
-            k_true = np.floor(c[over] * lut.scale + lut.offset).astype(np.int64)
-            lo_k, hi_k, i_lo, i_hi = lut.beyond
-            den = hi_k - lo_k
-            value[over] = i_lo + (2 * (i_hi - i_lo) * (k_true - lo_k) + den) // (2 * den)
-            band[over] = len(t.US_BAND_NAMES)
-    return value.reshape(concentration.shape), band.reshape(concentration.shape)
 
 
 def us_lookup(pollutant: str, version: str, native: FloatArray) -> FloatArray:
     """US AQI (float, integer-valued; NaN where undefined) from concentrations in the table's unit."""
-    return _lookup(_lut("usaqi", version, pollutant), np.asarray(native, dtype=np.float64))[0]
+    return t.lookup(t.compiled("usaqi", version, pollutant), np.asarray(native, dtype=np.float64))[0]
 
 
 def overall(
@@ -289,12 +190,12 @@ def combine(scheme: str, subs: Mapping[str, IndexResult], version: str | None = 
     band = first.band.copy()
     dominant = np.where(np.isnan(value), -1, 0).astype(np.int8)
     flat = (value.reshape(-1), band.reshape(-1), dominant.reshape(-1))
-    worse = np.empty(min(value.size, CHUNK), dtype=bool)
+    worse = np.empty(min(value.size, t.CHUNK), dtype=bool)
     tmp = np.empty_like(worse)
     for position, key in enumerate(keys[1:], start=1):
         sub_value, sub_band = subs[key].value.reshape(-1), subs[key].band.reshape(-1)
-        for lo in range(0, value.size, CHUNK):
-            hi = min(lo + CHUNK, value.size)
+        for lo in range(0, value.size, t.CHUNK):
+            hi = min(lo + t.CHUNK, value.size)
             v, w, t_ = flat[0][lo:hi], worse[: hi - lo], tmp[: hi - lo]
             np.greater(sub_value[lo:hi], v, out=w)
             np.isnan(v, out=t_)  # a value beats a missing one; ties keep the earlier pollutant
@@ -409,7 +310,7 @@ def _us_so2_values(version: str, one_hour_ugm3: FloatArray, day_mean_ugm3: Float
     high = np.floor(np.where(np.isnan(ppb), 0.0, ppb) + 1e-6) >= 305
     day = us_lookup("so2", version, ugm3_to_native("so2", day_mean_ugm3, "ppb"))
     value = np.where(high, np.fmax(200.0, day), one_h)
-    return IndexResult(value, _us_band(value), t.US_BAND_NAMES)
+    return IndexResult(value, t.us_band(value), t.US_BAND_NAMES)
 
 
 def daily_indices(

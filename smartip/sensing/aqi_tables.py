@@ -1,4 +1,4 @@
-"""Published air-quality index tables, as data (no logic).
+"""Published air-quality index tables, as data, and their compiled lookup form.
 
 Sources (see /work/shared/reference/air-quality-indices.md for the confidence flags):
 
@@ -14,6 +14,10 @@ SO2 and NO2, µg/m³ for PM). Banded rows (EEA, DAQI) are the lower edge of each
 """
 
 from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import numpy.typing as npt
 
 US_BAND_NAMES: tuple[str, ...] = (
     "Good",
@@ -199,3 +203,103 @@ DAQI_AVERAGING_H: dict[str, int] = {"o3": 8, "no2": 1, "so2": 1, "pm25": 24, "pm
 #: Molar masses (g/mol) for µg/m³ ↔ ppb at 25 °C and 1013.25 hPa (molar volume 24.45 L/mol), as EPA uses.
 MOLAR_MASS_G_MOL: dict[str, float] = {"no2": 46.0055, "o3": 47.9982, "so2": 64.066, "co": 28.010}
 MOLAR_VOLUME_L_25C = 24.45
+
+
+@dataclass(frozen=True)
+class Lut:
+    """Index and band for every lookup key k = floor(c·scale + offset), 0 ≤ k ≤ top.
+
+    Entry top+1 stands for "above the table" and entry top+2 for "missing" (NaN, band 0). For US tables
+    ``beyond`` holds the top row, whose line is extended above the table; otherwise entry top+1 holds NaN
+    (8-h O3) or repeats the top band (EEA, DAQI).
+    """
+
+    scale: float
+    offset: float
+    top: int
+    value: npt.NDArray[np.float64]
+    band: npt.NDArray[np.int8]
+    beyond: tuple[int, int, int, int] | None
+
+
+def us_band(aqi_value: npt.NDArray[np.float64]) -> npt.NDArray[np.int8]:
+    band = np.searchsorted(US_BAND_TOP_AQI, aqi_value, side="left") + 1
+    return np.where(np.isnan(aqi_value), 0, band).astype(np.int8)
+
+
+@lru_cache(maxsize=128)
+def compiled(scheme: str, version: str, pollutant: str) -> Lut:
+    if scheme == "usaqi":
+        table = US_TABLES[version][pollutant]
+        scale = 10**table.decimals
+        rows = [(round(lo * scale), round(hi * scale), i_lo, i_hi) for lo, hi, i_lo, i_hi in table.rows]
+        top = rows[-1][1]
+        k = np.arange(top + 1)
+        lo_k = np.array([r[0] for r in rows])
+        r = np.searchsorted(lo_k, k, side="right") - 1
+        value = np.array(
+            [_us_aqi(rows[i], int(kk)) if i >= 0 else np.nan for kk, i in zip(k, r, strict=True)]
+        )
+        beyond = None if pollutant == "o3" else rows[-1]
+        value = np.concatenate((value, [np.nan, np.nan]))
+        return Lut(float(scale), 1e-6, top, value, us_band(value), beyond)
+    edges: tuple[float, ...]
+    if scheme == "daqi":
+        edges = DAQI_TABLES[version][pollutant]
+        offset, band_of = 0.5, np.asarray((0,) + DAQI_INDEX_TO_BAND)
+    else:
+        edges = EEA_TABLES[version][pollutant]
+        offset, band_of = 0.0, np.arange(len(edges) + 1)
+    assert all(float(e).is_integer() for e in edges), "integer band edges make floor() exact"
+    top = int(edges[-1])
+    idx = np.searchsorted(np.asarray(edges), np.arange(top + 2), side="right")
+    value = np.concatenate((idx.astype(np.float64), [np.nan]))
+    band = np.concatenate((band_of[idx], [0])).astype(np.int8)
+    return Lut(1.0, offset, top, value, band, None)
+
+
+def _us_aqi(row: tuple[int, int, int, int], k: int) -> float:
+    """EPA interpolation on truncated integer units, rounded half-up in exact integer arithmetic."""
+    lo_k, hi_k, i_lo, i_hi = row
+    num = (i_hi - i_lo) * (k - lo_k)
+    den = hi_k - lo_k
+    return float(i_lo + (2 * num + den) // (2 * den))
+
+
+CHUNK = 1 << 15  # elements per pass: temporaries stay in cache
+
+
+def lookup(
+    lut: Lut, concentration: npt.NDArray[np.float64]
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int8]]:
+    """Vectorised table lookup: a few passes per cache-sized chunk, no per-element Python."""
+    c = concentration.reshape(-1)
+    value = np.empty(c.size)
+    band = np.empty(c.size, dtype=np.int8)
+    key = np.empty(min(c.size, CHUNK))
+    k = np.empty(key.size, dtype=np.int32)
+    nan = np.empty(key.size, dtype=bool)
+    above: list[npt.NDArray[np.intp]] = []
+    for lo in range(0, c.size, CHUNK):
+        hi = min(lo + CHUNK, c.size)
+        kk, kt, kn = key[: hi - lo], k[: hi - lo], nan[: hi - lo]
+        np.multiply(c[lo:hi], lut.scale, out=kk)
+        kk += lut.offset
+        np.floor(kk, out=kk)
+        np.clip(kk, 0, lut.top + 1, out=kk)  # negatives count as 0; NaN stays NaN
+        np.isnan(kk, out=kn)
+        np.copyto(kk, lut.top + 2, where=kn)
+        kt[:] = kk
+        np.take(lut.value, kt, out=value[lo:hi])
+        np.take(lut.band, kt, out=band[lo:hi])
+        if lut.beyond is not None:
+            above.append(np.flatnonzero(kt == lut.top + 1) + lo)
+    if lut.beyond is not None and above:
+        over = np.concatenate(above)
+        if over.size:
+            k_true = np.floor(c[over] * lut.scale + lut.offset).astype(np.int64)
+            lo_k, hi_k, i_lo, i_hi = lut.beyond
+            den = hi_k - lo_k
+            value[over] = i_lo + (2 * (i_hi - i_lo) * (k_true - lo_k) + den) // (2 * den)
+            band[over] = len(US_BAND_NAMES)
+    return value.reshape(concentration.shape), band.reshape(concentration.shape)
