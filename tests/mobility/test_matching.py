@@ -91,6 +91,19 @@ def test_tiles_are_cached_by_content_not_by_name(grid: tuple[Path, Path], tmp_pa
     assert not [p for p in cache.iterdir() if p.name.startswith(".build-")]
 
 
+def test_concurrent_builds_of_one_extract_leave_one_complete_cache(
+    grid: tuple[Path, Path], tmp_path: Path
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(3) as pool:
+        configs = list(pool.map(lambda _: build_tiles(grid[0], tmp_path), range(3)))
+    assert len(set(configs)) == 1 and configs[0].is_file()
+    assert [p.name for p in tmp_path.iterdir()] == [configs[0].parent.name]
+    lat, lon, t = along([(4, 0), (4, 3)], speed_mps=10.0, interval_s=1.0)
+    assert match(lat, lon, t, mode="car", tiles_dir_or_config=configs[0]).way_ids == [ROW_WAY_BASE + 5]
+
+
 @pytest.mark.parametrize(
     ("name", "content", "message"),
     [

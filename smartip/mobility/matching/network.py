@@ -95,7 +95,7 @@ def build_tiles(pbf_path: Path, cache_root: Path) -> Path:
     Path(cache_root).mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=".build-", dir=cache_root))
     try:
-        _build_into(pbf_path, work)
+        _build_into(pbf_path, work, final=target)
         try:
             os.rename(work, target)
         except OSError:
@@ -103,19 +103,18 @@ def build_tiles(pbf_path: Path, cache_root: Path) -> Path:
                 raise
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    # The config written in ``work`` names the tile folder; rewrite it for the final place.
-    config = valhalla_config(target / "tiles")
-    (target / _CONFIG_NAME).write_text(json.dumps(config))
     return target / _CONFIG_NAME
 
 
-def _build_into(pbf_path: Path, work: Path) -> None:
+def _build_into(pbf_path: Path, work: Path, *, final: Path) -> None:
+    """Build tiles in ``work``; leave there the config naming ``final``'s tiles and, last, the ready mark."""
     from valhalla._scripts import PYVALHALLA_BIN_DIR
 
     tiles = work / "tiles"
     tiles.mkdir()
-    config_path = work / _CONFIG_NAME
-    config_path.write_text(json.dumps(valhalla_config(tiles)))
+    config = valhalla_config(tiles)
+    config_path = work / "build.json"
+    config_path.write_text(json.dumps(config))
     builder = Path(PYVALHALLA_BIN_DIR) / "valhalla_build_tiles"
     done = subprocess.run(
         [str(builder), "-c", str(config_path), str(pbf_path.resolve())],
@@ -132,6 +131,8 @@ def _build_into(pbf_path: Path, work: Path) -> None:
         )
     if not any(tiles.rglob("*.gph")):
         raise Invalid(f"{pbf_path.name} holds no street Valhalla can route on", field="network")
+    config["mjolnir"]["tile_dir"] = str((final / "tiles").resolve())
+    (work / _CONFIG_NAME).write_text(json.dumps(config))
     (work / _READY_MARK).write_text(pbf_path.name)
 
 
