@@ -69,19 +69,19 @@ def add1_fast(
     kept, kept_b, j, counts = run(t, first), first, 0, 1
     counted_at = first
     j_max = max(1, int(sum(t.costs) - base) + 1)  # from here on each voter alone affords everything
-    span = 1
+    span, prefix = 1, list[int]()
     while not _complete(t, kept.winners):
         if stop_when_exhaustive and _exhaustive(t, kept.winners, budget):
             break
         j += 1
-        nxt = run(t, base + j)
+        nxt = run(t, base + j, prefix)
         counts += 1
         if _cost(t, nxt.winners) > budget:
             break
         if _complete(t, nxt.winners) or (stop_when_exhaustive and _exhaustive(t, nxt.winners, budget)):
             kept, kept_b, counted_at = nxt, base + j, base + j
             break  # the definition stops right here
-        d, counts_used = _longest_certified(t, nxt, base + j, j_max - j, span)
+        d, counts_used, prefix = _longest_certified(t, nxt, base + j, j_max - j, span)
         counts += counts_used
         span = max(1, d // 4)
         j += d
@@ -92,21 +92,27 @@ def add1_fast(
     return Add1Result(kept, kept_b, counts)
 
 
-def _longest_certified(t: ApprovalTypes, r: MesRun, b: Fraction, limit: int, guess: int) -> tuple[int, int]:
-    """A d <= limit with the outcome provably constant on [b, b + d] (chained proofs); and the proofs tried.
+def _longest_certified(
+    t: ApprovalTypes, r: MesRun, b: Fraction, limit: int, guess: int
+) -> tuple[int, int, list[int]]:
+    """(d, proofs tried, prefix): the outcome is proved constant on [b, b + d] (chained proofs), and the
+    first winners in `prefix` are proved for budget b + d + 1 too.
 
     Each proof covers [b + x, b + x + span]; a success moves x on and doubles the span, a failure halves it.
     """
-    x, tries, span = 0, 0, max(1, guess)
+    x, tries, span, prefix = 0, 0, max(1, guess), 0
+    whole = len(r.winners) + 1
     while span >= 1 and x < limit:
         d = min(span, limit - x)
         tries += 1
-        if _certify(t, r, float(b + x), float(b + x + d)):
+        proved = _certify(t, r, float(b + x), float(b + x + d))
+        if proved == whole:
             x += d
             span = 2 * d
         else:
+            prefix = proved
             span = d // 2
-    return x, tries
+    return x, tries, r.winners[:prefix] if span == 0 else []
 
 
 def _beats(t: ApprovalTypes, w: int, w_eff: float, w_int: bool, c: int, c_eff: float, c_int: bool) -> bool:
@@ -131,8 +137,10 @@ def _same_structure(
     return lo is not None and hi is not None and bool(np.array_equal(lo, hi))
 
 
-def _certify(t: ApprovalTypes, r: MesRun, x_lo: float, x_hi: float) -> bool:
-    """True only if every per-voter budget in [x_lo, x_hi] gives the winners of `r` (see the module doc).
+def _certify(t: ApprovalTypes, r: MesRun, x_lo: float, x_hi: float) -> int:
+    """How many rounds of `r` are proved to go the same way for every per-voter budget in [x_lo, x_hi].
+
+    len(r.winners) + 1 (the end of the count included) means the whole outcome is proved constant.
 
     The run with the winners of `r` is replayed at both ends in lockstep. A rival is beaten on the whole
     interval if (monotone argument) the winner's count at x_lo beats the rival's at x_hi, or (linear
@@ -142,7 +150,7 @@ def _certify(t: ApprovalTypes, r: MesRun, x_lo: float, x_hi: float) -> bool:
     lo, hi = np.full(len(t.weights), x_lo), np.full(len(t.weights), x_hi)
     linear = True  # every payment so far splits the same way at both ends
     rivals = {c: (float(t.approvals[c]), True) for c in t.selectable()}  # upper bounds of counts at x_hi
-    for w in r.winners:
+    for round_no, w in enumerate(r.winners):
         del rivals[w]
         sw, cost_w = t.supporters[w], float(t.costs[w])
         p_lo, e_lo, i_lo = share_float(cost_w, lo[sw], t.weights[sw])
@@ -151,13 +159,14 @@ def _certify(t: ApprovalTypes, r: MesRun, x_lo: float, x_hi: float) -> bool:
             if e_lo > rivals[c][0] * (1 + TOL):
                 break  # this bound and all later (smaller) ones are clearly beaten
             if not _rival_beaten(t, w, (e_lo, i_lo), (e_hi, i_hi), c, lo, hi, rivals, linear):
-                return False
+                return round_no
         linear = linear and _same_structure(lo[sw], p_lo, hi[sw], p_hi)
         lo[sw] = np.maximum(lo[sw] - p_lo, 0.0)
         hi[sw] = np.maximum(hi[sw] - p_hi, 0.0)
-    return all(
+    ends = all(
         float(hi[t.supporters[c]] @ t.weights[t.supporters[c]]) < t.costs[c] * (1 - TOL) for c in rivals
     )
+    return len(r.winners) + 1 if ends else len(r.winners)
 
 
 def _rival_beaten(

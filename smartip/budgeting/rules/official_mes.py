@@ -12,6 +12,7 @@ Two implementations share that contract: `run_exact` (rational arithmetic, the d
 floats, and `run` then falls back to `run_exact`, so `run` is always exact.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -130,23 +131,41 @@ class _TooClose(Exception):
 def share_float(
     cost: float, b: npt.NDArray[np.float64], w: npt.NDArray[np.int64]
 ) -> tuple[float, float, bool]:
-    """(p, eff, eff_is_int) for one affordable project; supporters' budgets b with weights w."""
-    total = int(w.sum())
-    if b.min() * total >= cost:  # nobody is short of money: the plain equal split
-        return cost / total, float(total), True
-    positive = b > 0
-    k = int(w[positive].sum())
-    if k and b[positive].min() * k >= cost:  # only the penniless are short: still a whole count
-        return cost / k, float(k), True
-    order = np.argsort(b, kind="stable")
+    """(p, eff, eff_is_int) for one affordable project; supporters' budgets b with weights w.
+
+    p solves sum w * min(b, p) = cost. Everyone with money below the current estimate (cost - paid) / k
+    must pay all they have (the estimate only rises), so taking them out and re-estimating reaches p in a
+    few vectorised passes; a sort settles the rare cases that take longer.
+    """
+    paid, k = 0.0, int(w.sum())
+    capped = np.zeros(len(b), dtype=bool)
+    for _ in range(12):
+        p = (cost - paid) / k
+        new = (b < p) & ~capped
+        if not new.any():
+            if paid == 0.0:  # everyone short of money had nothing left: an exact integer count
+                return cost / k, float(k), True
+            return p, cost / p, False
+        capped |= new
+        paid += float(b[new] @ w[new])
+        k -= int(w[new].sum())
+        if k <= 0:
+            break
+    return _share_sorted(cost, b, w)
+
+
+def _share_sorted(
+    cost: float, b: npt.NDArray[np.float64], w: npt.NDArray[np.int64]
+) -> tuple[float, float, bool]:
+    order = np.argsort(b)
     bs, ws = b[order], w[order]
     paid = bs * ws
     paid_before = np.cumsum(paid) - paid
-    denom = total - np.cumsum(ws) + ws
+    denom = int(w.sum()) - np.cumsum(ws) + ws
     p_try = (cost - paid_before) / denom
     fits = p_try <= bs
     j = int(np.argmax(fits)) if fits.any() else len(bs) - 1  # the last one always fits, up to rounding
-    if paid_before[j] == 0.0:  # everyone short of money had nothing left: an exact integer count
+    if paid_before[j] == 0.0:
         return cost / float(denom[j]), float(denom[j]), True
     p = float(p_try[j])
     return p, cost / p, False
@@ -163,20 +182,33 @@ def _pick(t: ApprovalTypes, cands: list[tuple[int, float, bool, float]]) -> tupl
     return min(tied, key=lambda x: t.tie_key(x[0]))
 
 
-def run_fast(t: ApprovalTypes, per_voter: Fraction) -> MesRun | None:
-    """The same run in floats over voter types; None when some decision is too close to call."""
+def run_fast(t: ApprovalTypes, per_voter: Fraction, prefix: Sequence[int] = ()) -> MesRun | None:
+    """The same run in floats over voter types; None when some decision is too close to call.
+
+    `prefix`: winners of the first rounds, known (proved) for this budget: they are paid for without
+    looking at the other projects, and the count goes on from there.
+    """
     try:
-        return _run_float(t, per_voter)
+        return _run_float(t, per_voter, prefix)
     except _TooClose:
         return None
 
 
-def _run_float(t: ApprovalTypes, per_voter: Fraction) -> MesRun:
+def _run_float(t: ApprovalTypes, per_voter: Fraction, prefix: Sequence[int]) -> MesRun:
     exact_start = per_voter.denominator == 1
     budget = np.full(len(t.weights), float(per_voter))
     exact = np.full(len(t.weights), exact_start)  # budget value known to be exact in floats
     remaining = {c: float(t.approvals[c]) for c in t.selectable()}
     out = MesRun([], [], [], [], [0.0] * t.n_projects)
+    for win in prefix:
+        s = t.supporters[win]
+        p, eff, is_int = share_float(float(t.costs[win]), budget[s], t.weights[s])
+        _pay(t, budget, exact, win, p, is_int)
+        del remaining[win]
+        out.winners.append(win)
+        out.eff.append(eff)
+        out.eff_is_int.append(is_int)
+        out.payment.append(p)
     while remaining:
         cands: list[tuple[int, float, bool, float]] = []
         best_eff = 0.0
@@ -235,7 +267,7 @@ def _pay(
     exact[s] = zero
 
 
-def run(t: ApprovalTypes, per_voter: Fraction) -> MesRun:
+def run(t: ApprovalTypes, per_voter: Fraction, prefix: Sequence[int] = ()) -> MesRun:
     """The exact outcome: the float run when every decision is clear, else the rational one."""
-    fast = run_fast(t, per_voter)
+    fast = run_fast(t, per_voter, prefix)
     return fast if fast is not None else run_exact(t, per_voter)
