@@ -209,9 +209,11 @@ def _lenient(lines: LineSource, parser: _Parser, problem: csv.Error) -> list[str
 
 
 def read_pb(source: Source, *, name: str | None = None) -> PabulibFile:
-    """Read and validate a `.pb` file from a path or an open text/binary stream.
+    """Read and validate a `.pb` file from a path or an open binary or text stream.
 
-    Raises `PabulibError` ("line N, field 'F': reason") on any malformed input.
+    A path or binary stream is decoded line by line as UTF-8 (a BOM is dropped); open a text stream with
+    `newline=""` to keep its line ending for `write_pb`. Raises `PabulibError` ("line N, field 'F': reason")
+    on any malformed input; tolerated oddities go to `PabulibFile.warnings`.
     """
     with ExitStack() as stack:
         if isinstance(source, str | Path):

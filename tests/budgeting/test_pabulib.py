@@ -264,6 +264,15 @@ def test_build_pb_from_plain_data_and_its_errors() -> None:
         build_pb(meta, projects, [*votes, {"voter_id": 9, "vote": ["C3"]}])
 
 
+def test_to_election_of_a_hand_made_file_names_the_line_it_would_have() -> None:
+    pb = loads(VALID)
+    pb.projects[2]["cost"] = "30k"
+    with pytest.raises(PabulibError, match=r"^line 20, field 'cost': '30k' is not a number"):
+        to_election(pb)
+    with pytest.raises(PabulibError, match=r"^line 20, field 'cost': '30k' is not a number"):
+        loads(dumps(pb))  # the reader agrees on the line
+
+
 # -- real files -----------------------------------------------------------------------------------------
 def test_real_quirks_are_read_with_warnings() -> None:
     folder = shared_path("data", "pabulib")
