@@ -218,10 +218,19 @@ def spike_flags(
         med = _network_median(cols)
         cur = f[lo + window : hi + window]
         if window % 2:
+            # Only the side cur lies on can hold: with u = ±cur and v = ±med (sign of cur − med),
+            # "cur > med + s or cur < med − s" ⇔ u > v + s, exactly (negation is exact in floating point).
+            above = cur >= med
+            u = np.where(above, cur, -cur)
+            v = np.where(above, med, -med)
             count = np.zeros(hi - lo, dtype=np.int16)
+            spread = np.empty(hi - lo)
             for col in cols:
-                spread = k * np.abs(col - med)
-                count += (cur > med + spread) | (cur < med - spread)
+                np.subtract(col, med, out=spread)
+                np.abs(spread, out=spread)
+                spread *= k
+                spread += v
+                count += u > spread
             hits[lo + window : hi + window] = count >= half
         else:
             mad = _network_median([np.abs(col - med) for col in cols])
