@@ -78,3 +78,12 @@ def test_process_geolife_end_to_end() -> None:
     starts = np.sort(np.concatenate((result.staypoints.started_at_s, result.triplegs.started_at_s)))
     assert np.all(np.diff(starts) > 0)
     assert np.all(result.trips.finished_at_s >= result.trips.started_at_s)
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 3])
+def test_tiny_traces_do_not_fail(n: int) -> None:
+    t, lat, lon = walk(n)
+    result = process(from_columns(t, lat, lon))
+    assert len(result.fixes) == n
+    assert len(result.tripleg_modes) == len(result.triplegs) <= 1
+    assert result.staypoint_of_fix.shape == result.tripleg_of_fix.shape == (n,)

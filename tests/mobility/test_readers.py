@@ -246,3 +246,27 @@ def test_plt_stream_reads_from_bytes() -> None:
     text = (MALFORMED / "truncated_line.plt").read_text().splitlines()[:7]
     got = read_plt(io.BytesIO(("\n".join(text) + "\n").encode()))
     assert len(got) == 1 and got.lat[0] == 39.984702 and np.isclose(got.alt_m[0], 492 * 0.3048)
+
+
+def test_gpx_is_streamed_with_bounded_memory(tmp_path: Path) -> None:
+    """Points are parsed one by one and dropped from the tree: memory follows the fixes, not the XML."""
+    path = tmp_path / "big.gpx"
+    note = "x" * 200
+    with path.open("w") as fh:
+        fh.write(
+            '<?xml version="1.0"?>\n<gpx version="1.1" xmlns="http://www.topografix.com/GPX/1/1"><trk><trkseg>\n'
+        )
+        for i in range(10_000):
+            fh.write(
+                f'<trkpt lat="{47 + i * 1e-6:.7f}" lon="8.5"><ele>400.0</ele>'
+                f"<time>2024-05-01T{10 + i // 3600:02d}:{(i // 60) % 60:02d}:{i % 60:02d}Z</time>"
+                f"<extensions><note>{note}</note></extensions></trkpt>\n"
+            )
+        fh.write("</trkseg></trk></gpx>\n")
+    size = path.stat().st_size
+    tracemalloc.start()
+    fixes = read_gpx(path)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert len(fixes) == 10_000 and np.all(np.diff(fixes.t_s) == 1)
+    assert peak < size * 0.3, f"peak {peak / 1e6:.1f} MB for a {size / 1e6:.1f} MB file"

@@ -75,33 +75,38 @@ def tripleg_features(fixes: Fixes, tpls: Triplegs) -> ModeFeatures:
     accel = np.abs(np.diff(speed)) / np.maximum(dt_mid, 1.0)
     with np.errstate(invalid="ignore", divide="ignore"):
         stopped = np.where(moving_time > 0, stopped_time / moving_time, 1.0)
+    p50, p85, p95 = _group_quantiles(speed, s_owner, k, (0.50, 0.85, 0.95))
+    (a90,) = _group_quantiles(accel[same], s_owner[1:][same], k, (0.90,))
     return ModeFeatures(
         duration_s=tpls.finished_at_s - tpls.started_at_s,
         length_m=length,
-        speed_p50=_group_quantile(speed, s_owner, k, 0.50),
-        speed_p85=_group_quantile(speed, s_owner, k, 0.85),
-        speed_p95=_group_quantile(speed, s_owner, k, 0.95),
-        accel_p90=_group_quantile(accel[same], s_owner[1:][same], k, 0.90),
+        speed_p50=p50,
+        speed_p85=p85,
+        speed_p95=p95,
+        accel_p90=a90,
         stopped_share=stopped,
     )
 
 
-def _group_quantile(values: np.ndarray, group: np.ndarray, k: int, q: float) -> np.ndarray:
-    """Per-group quantile (linear interpolation as numpy's default); 0 for empty groups."""
-    out = np.zeros(k)
+def _group_quantiles(
+    values: np.ndarray, group: np.ndarray, k: int, qs: tuple[float, ...]
+) -> list[np.ndarray]:
+    """Per-group quantiles (linear interpolation, numpy's default) from one sort; 0 for empty groups."""
+    outs = [np.zeros(k) for _ in qs]
     if not values.size:
-        return out
+        return outs
     order = np.lexsort((values, group))
-    v, g = values[order], group[order]
-    count = np.bincount(g, minlength=k)
+    v = values[order]
+    count = np.bincount(group, minlength=k)
     start = np.cumsum(count) - count
     has = count > 0
-    pos = start[has] + q * (count[has] - 1)
-    lo = np.floor(pos).astype(np.int64)
-    hi = np.minimum(lo + 1, start[has] + count[has] - 1)
-    frac = pos - lo
-    out[has] = v[lo] * (1 - frac) + v[hi] * frac
-    return out
+    for out, q in zip(outs, qs, strict=True):
+        pos = start[has] + q * (count[has] - 1)
+        lo = np.floor(pos).astype(np.int64)
+        hi = np.minimum(lo + 1, start[has] + count[has] - 1)
+        frac = pos - lo
+        out[has] = v[lo] * (1 - frac) + v[hi] * frac
+    return outs
 
 
 def classify_modes(f: ModeFeatures) -> np.ndarray:
