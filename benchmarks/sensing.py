@@ -216,12 +216,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3, help="best of N runs of our side")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    figures = {"qc_index": bench_qc_index(args.readings, args.sample, args.repeat)}
+    figures: dict[str, dict[str, Any] | None] = {
+        "qc_index": bench_qc_index(args.readings, args.sample, args.repeat)
+    }
     figures["ingest"] = bench_ingest(args.readings)
     if args.json:
         print(json.dumps(figures, indent=2))
         return 0
     f = figures["qc_index"]
+    assert f is not None
     print(f"QC + index: {f['readings']:,} readings from {f['sensors']:,} sensor series")
     print(f"  ours   QC {f['qc_s']:.2f} s + US AQI (PM2.5, PM10, overall) {f['index_s']:.2f} s")
     print(
