@@ -98,21 +98,24 @@ def _longest_certified(
     """(d, proofs tried, prefix): the outcome is proved constant on [b, b + d] (chained proofs), and the
     first winners in `prefix` are proved for budget b + d + 1 too.
 
-    Each proof covers [b + x, b + x + span]; a success moves x on and doubles the span, a failure halves it.
+    Each proof covers [b + x, b + x + span]; a success moves x on and doubles the span; a failure still
+    proves the rounds before the one it failed at for the whole span (so for b + x + 1), and halves the
+    span while a proof would still save several counts.
     """
     x, tries, span, prefix = 0, 0, max(1, guess), 0
     whole = len(r.winners) + 1
-    while span >= 1 and x < limit:
+    while x < limit:
         d = min(span, limit - x)
         tries += 1
         proved = _certify(t, r, float(b + x), float(b + x + d))
         if proved == whole:
-            x += d
-            span = 2 * d
-        else:
-            prefix = proved
-            span = d // 2
-    return x, tries, r.winners[:prefix] if span == 0 else []
+            x, span, prefix = x + d, 2 * d, 0
+            continue
+        prefix = proved
+        if d < 4:
+            break
+        span = d // 2
+    return x, tries, r.winners[:prefix]
 
 
 def _beats(t: ApprovalTypes, w: int, w_eff: float, w_int: bool, c: int, c_eff: float, c_int: bool) -> bool:
