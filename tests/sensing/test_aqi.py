@@ -215,3 +215,29 @@ def test_us_so2_uses_the_24h_mean_from_305_ppb() -> None:
     assert r.value[30] == 201 + round(99 / 299 * (400 - 305))  # 24-h row 305–604 → 201–300
     daily = aqi.daily_indices("usaqi", stamps, {"so2": sustained}).result
     assert list(daily.value) == [r.value[30]] * 2
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.tuples(*(st.one_of(st.just(float("nan")), st.floats(0, 300)),) * 3), min_size=1, max_size=20)
+)
+def test_dominant_names_the_pollutant_that_sets_the_value(rows: list[tuple[float, float, float]]) -> None:
+    arr = np.asarray(rows)
+    conc = {"pm25": arr[:, 0], "no2": arr[:, 1], "so2": arr[:, 2]}
+    for scheme in aqi.SCHEMES:
+        r = aqi.overall(scheme, conc)
+        for i, name in enumerate(r.dominant):
+            if name == "":
+                assert np.isnan(r.value[i]) and r.band[i] == 0
+            else:
+                assert r.sub[name].value[i] == r.value[i] and r.sub[name].band[i] == r.band[i]
+                first = next(p for p in conc if r.sub[p].value[i] == r.value[i])
+                assert name == first  # ties go to the pollutant given first
+
+
+def test_shapes_are_kept() -> None:
+    c = np.array([[1.0, 20.0], [np.nan, 400.0]])
+    r = aqi.index("usaqi", "pm25", c)
+    assert r.value.shape == r.band.shape == (2, 2)
+    assert r.band_name.tolist() == [["Good", "Moderate"], ["", "Hazardous"]]
+    assert aqi.index("eaqi", "no2", 30.0).band_name.item() == "Moderate"
