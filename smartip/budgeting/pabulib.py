@@ -61,6 +61,7 @@ def build_pb(
     vote_columns: Sequence[str] = (),
     newline: str = "\n",
     final_newline: bool = True,
+    missing_cell: str = "",
 ) -> PabulibFile:
     """A validated `PabulibFile` from plain data (e.g. a process's ballots, for export).
 
@@ -68,7 +69,8 @@ def build_pb(
     Each project needs `project_id` and `cost`; each vote `voter_id` and `vote`. A list/tuple value
     (a vote, its points, categories) is joined with commas; None means missing. Columns appear in first-seen
     order, with `project_id` / `voter_id` first; `project_columns` / `vote_columns` fix the order of the
-    columns they name (e.g. an imported file's own order). Raises `PabulibError` with the line of the
+    columns they name (e.g. an imported file's own order); `missing_cell` is written for missing cells
+    ("" or "None"). Raises `PabulibError` with the line of the
     produced file.
     """
     project_rows = [_cells(row) for row in projects]
@@ -86,6 +88,7 @@ def build_pb(
         votes=[tuple(row.get(name) or None for name in vote_order) for row in vote_rows],
         newline=newline,
         final_newline=final_newline,
+        missing_cell=missing_cell,
     )
     return read_pb(io.StringIO(dumps(draft), newline=""), name="export")
 

@@ -68,7 +68,8 @@ class PabulibFile:
     - `projects`: one dict per PROJECTS row, column → value; a missing cell (empty or `None`) is left out.
     - `votes`: compact form, one tuple per VOTES row aligned with `vote_columns`; `None` = missing cell.
     - `newline` / `final_newline`: the file's line ending (of its first line) and whether it ends with one,
-      so that writing gives the same layout back.
+      and `missing_cell`: how it writes a missing PROJECTS/VOTES cell ("" or the first word-spelling seen,
+      e.g. `None`), so that writing gives the same layout back.
     - `warnings`: tolerated oddities found while reading ("line N, field 'F': ..."); not part of equality.
     """
 
@@ -79,6 +80,7 @@ class PabulibFile:
     votes: list[tuple[str | None, ...]]
     newline: str = "\n"
     final_newline: bool = True
+    missing_cell: str = ""
     warnings: list[str] = field(default_factory=list, compare=False, repr=False)
 
     @property

@@ -37,6 +37,7 @@ class _Parser:
         self.votes: list[tuple[str | None, ...]] = []
         self.checker: VoteChecker | None = None
         self.warnings: list[str] = []
+        self.missing_cell = ""  # "" until a missing cell spelled as a word (`None`) is seen
         self.votes_width = -1  # set once the VOTES header is read, for the fast path
         self.check_vote: Callable[[tuple[str | None, ...], int], None] = lambda values, line: None
 
@@ -55,9 +56,10 @@ class _Parser:
     def feed(self, row: list[str], line: int) -> None:
         cells = [cell.strip() for cell in row]
         if self.votes_width == len(cells) and cells[0] and cells[0].upper() not in SECTIONS:
-            values = tuple(
-                [None if cell in MISSING_CELLS else cell for cell in cells]
-            )  # fast path: a vote row
+            # fast path: a vote row
+            values = tuple([None if cell in MISSING_CELLS else cell for cell in cells])
+            if not self.missing_cell and None in values:
+                self.spot_missing_spelling(cells)
             self.check_vote(values, line)
             self.votes.append(values)
             return
@@ -75,6 +77,8 @@ class _Parser:
         else:
             if len(cells) != len(self.header):
                 cells = self.fit_width(cells, line)
+            if not self.missing_cell and self.section != "META":
+                self.spot_missing_spelling(cells)
             if self.section == "VOTES":
                 values = tuple([None if cell in MISSING_CELLS else cell for cell in cells])
                 self.check_vote(values, line)
@@ -83,6 +87,10 @@ class _Parser:
                 self.projects.add(cells, line)
             else:
                 self.read_meta_row(cells, line)
+
+    def spot_missing_spelling(self, cells: list[str]) -> None:
+        """Note how the file spells a missing cell when it writes a word (`None`), so writing keeps it."""
+        self.missing_cell = next((cell for cell in cells if cell and cell in MISSING_CELLS), "")
 
     def fit_width(self, cells: list[str], line: int) -> list[str]:
         width = len(self.header)
@@ -190,6 +198,7 @@ def _parse(lines: LineSource, source: str | None) -> PabulibFile:
         votes=parser.votes,
         newline=lines.newline,
         final_newline=lines.final_newline,
+        missing_cell=parser.missing_cell,
         warnings=parser.warnings,
     )
 

@@ -14,13 +14,13 @@ def _rows(pb: PabulibFile) -> Iterator[Iterable[str]]:
     yield from pb.meta.items()
     yield ("PROJECTS",)
     yield pb.project_columns
-    columns = pb.project_columns
+    columns, missing = pb.project_columns, pb.missing_cell
     for project in pb.projects:
-        yield [project.get(name, "") for name in columns]
+        yield [project.get(name, missing) for name in columns]
     yield ("VOTES",)
     yield pb.vote_columns
     for vote in pb.votes:
-        yield ["" if cell is None else cell for cell in vote]
+        yield [missing if cell is None else cell for cell in vote]
 
 
 def write_pb(pb: PabulibFile, out: TextIO) -> None:

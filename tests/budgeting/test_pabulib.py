@@ -243,7 +243,9 @@ def test_streams_and_paths(tmp_path: Path) -> None:
     assert load_election(str(path)).n_voters == 4
     out = io.StringIO(newline="")
     write_pb(from_path, out)
-    assert out.getvalue() == VALID.replace(";None", ";").replace("\n", "\r\n")  # missing cells written empty
+    assert from_path.missing_cell == "None"
+    # byte for byte, except that every missing cell is now spelled the file's way (`None`)
+    assert out.getvalue() == VALID.replace("v2;51;;1", "v2;51;None;1").replace("\n", "\r\n")
 
 
 def test_build_pb_from_plain_data_and_its_errors() -> None:
@@ -312,6 +314,7 @@ def test_build_pb_from_a_real_files_plain_data_gives_the_file_back(name: str) ->
         vote_columns=pb.vote_columns,
         newline=pb.newline,
         final_newline=pb.final_newline,
+        missing_cell=pb.missing_cell,
     )
     assert rebuilt == pb
 
