@@ -140,53 +140,82 @@ def _same_structure(
     return lo is not None and hi is not None and bool(np.array_equal(lo, hi))
 
 
+class _LowEnd:
+    """The replay of the winners at the interval's low end, advanced only as far as an argument needs."""
+
+    def __init__(self, t: ApprovalTypes, r: MesRun, x_lo: float) -> None:
+        self.t, self.r = t, r
+        self.budget = np.full(len(t.weights), x_lo)
+        self.done = 0  # rounds paid for
+        self.linear = True  # every payment so far splits the same way as at the high end
+        self.high: list[tuple[npt.NDArray[np.float64], float]] = []  # per round: payers' money and p at x_hi
+        self._share: tuple[int, float, float, bool] = (-1, 0.0, 0.0, False)  # (round, p, eff, is_int)
+
+    def winner_count(self, round_no: int) -> tuple[float, bool]:
+        """The winner's count at round `round_no` at the low end (budgets advanced to that round)."""
+        while self.done < round_no:
+            w = self.r.winners[self.done]
+            b = self.budget[self.t.supporters[w]]
+            p = self._winner_share(self.done, b)[0]
+            high_b, high_p = self.high[self.done]
+            self.linear = self.linear and _same_structure(b, p, high_b, high_p)
+            self.budget[self.t.supporters[w]] = np.maximum(b - p, 0.0)
+            self.done += 1
+        w = self.r.winners[round_no]
+        _, eff, is_int = self._winner_share(round_no, self.budget[self.t.supporters[w]])
+        return eff, is_int
+
+    def _winner_share(self, round_no: int, b: npt.NDArray[np.float64]) -> tuple[float, float, bool]:
+        if self._share[0] != round_no:
+            w = self.r.winners[round_no]
+            self._share = (round_no, *share_float(float(self.t.costs[w]), b, self.t.supporter_weights[w]))
+        return self._share[1], self._share[2], self._share[3]
+
+
 def _certify(t: ApprovalTypes, r: MesRun, x_lo: float, x_hi: float) -> int:
     """How many rounds of `r` are proved to go the same way for every per-voter budget in [x_lo, x_hi].
 
     len(r.winners) + 1 (the end of the count included) means the whole outcome is proved constant.
-
-    The run with the winners of `r` is replayed at both ends in lockstep. A rival is beaten on the whole
-    interval if (monotone argument) the winner's count at x_lo beats the rival's at x_hi, or (linear
-    argument) while every earlier payment and the rival's own cost split leave the same supporters short of
-    money at both ends (so every amount is linear in the budget in between) the winner beats it at both ends.
+    `r` must be the run at a budget <= x_lo. The winners of `r` are replayed at x_hi (and lazily at x_lo).
+    A rival is beaten on the whole interval if (monotone argument) the winner's count at r's budget or at
+    x_lo beats the rival's at x_hi, or (linear argument) while every earlier payment and the rival's own cost
+    split leave the same supporters short of money at both ends (so every amount is linear in the budget in
+    between) the winner beats it at both ends.
     """
-    lo, hi = np.full(len(t.weights), x_lo), np.full(len(t.weights), x_hi)
-    linear = True  # every payment so far splits the same way at both ends
+    hi = np.full(len(t.weights), x_hi)
+    low = _LowEnd(t, r, x_lo)
     rivals = {c: (float(t.approvals[c]), True) for c in t.selectable()}  # upper bounds of counts at x_hi
     for round_no, w in enumerate(r.winners):
         del rivals[w]
-        sw, cost_w = t.supporters[w], float(t.costs[w])
-        p_lo, e_lo, i_lo = share_float(cost_w, lo[sw], t.weights[sw])
-        p_hi, e_hi, i_hi = share_float(cost_w, hi[sw], t.weights[sw])
+        b_hi = hi[t.supporters[w]]
+        p_hi, e_hi, i_hi = share_float(float(t.costs[w]), b_hi, t.supporter_weights[w])
+        low.high.append((b_hi, p_hi))
+        w_low = (r.eff[round_no], r.eff_is_int[round_no])  # a lower bound on the whole interval
         for c in sorted(rivals, key=lambda c: -rivals[c][0]):
-            if e_lo > rivals[c][0] * (1 + TOL):
+            if w_low[0] > rivals[c][0] * (1 + TOL):
                 break  # this bound and all later (smaller) ones are clearly beaten
-            if not _rival_beaten(t, w, (e_lo, i_lo), (e_hi, i_hi), c, lo, hi, rivals, linear):
+            if not _rival_beaten(t, round_no, w_low, (e_hi, i_hi), c, low, hi, rivals):
                 return round_no
-        linear = linear and _same_structure(lo[sw], p_lo, hi[sw], p_hi)
-        lo[sw] = np.maximum(lo[sw] - p_lo, 0.0)
-        hi[sw] = np.maximum(hi[sw] - p_hi, 0.0)
-    ends = all(
-        float(hi[t.supporters[c]] @ t.weights[t.supporters[c]]) < t.costs[c] * (1 - TOL) for c in rivals
-    )
+        hi[t.supporters[w]] = np.maximum(b_hi - p_hi, 0.0)
+    ends = all(float(hi[t.supporters[c]] @ t.supporter_weights[c]) < t.costs[c] * (1 - TOL) for c in rivals)
     return len(r.winners) + 1 if ends else len(r.winners)
 
 
 def _rival_beaten(
     t: ApprovalTypes,
-    w: int,
-    w_lo: tuple[float, bool],
+    round_no: int,
+    w_low: tuple[float, bool],
     w_hi: tuple[float, bool],
     c: int,
-    lo: npt.NDArray[np.float64],
+    low: _LowEnd,
     hi: npt.NDArray[np.float64],
     rivals: dict[int, tuple[float, bool]],
-    linear: bool,
 ) -> bool:
-    """Does w beat c at this round for every budget of the interval? Updates c's bound; drops it if dead."""
-    if _beats(t, w, *w_lo, c, *rivals[c]):
+    """Does this round's winner beat c for every budget of the interval? Updates c's bound; drops it if dead."""
+    w = low.r.winners[round_no]
+    if _beats(t, w, *w_low, c, *rivals[c]):
         return True
-    s, ws, cost = t.supporters[c], t.weights[t.supporters[c]], float(t.costs[c])
+    s, ws, cost = t.supporters[c], t.supporter_weights[c], float(t.costs[c])
     money_hi = float(hi[s] @ ws)
     if money_hi < cost * (1 - TOL):
         del rivals[c]  # unaffordable on the whole interval from here on
@@ -195,13 +224,17 @@ def _rival_beaten(
         return False
     p_hi, eff_hi, int_hi = share_float(cost, hi[s], ws)
     rivals[c] = (eff_hi, int_hi)
-    if _beats(t, w, *w_lo, c, eff_hi, int_hi):
+    if _beats(t, w, *w_low, c, eff_hi, int_hi):
         return True  # monotone argument
-    if not linear or float(lo[s] @ ws) < cost * (1 + TOL):
+    w_lo = low.winner_count(round_no)
+    if _beats(t, w, *w_lo, c, eff_hi, int_hi):
+        return True  # monotone argument, with the count at x_lo
+    b_lo = low.budget[s]
+    if not low.linear or float(b_lo @ ws) < cost * (1 + TOL):
         return False
-    p_lo, eff_lo, int_lo = share_float(cost, lo[s], ws)
+    p_lo, eff_lo, int_lo = share_float(cost, b_lo, ws)
     return (
         _beats(t, w, *w_lo, c, eff_lo, int_lo)
         and _beats(t, w, *w_hi, c, eff_hi, int_hi)
-        and _same_structure(lo[s], p_lo, hi[s], p_hi)
+        and _same_structure(b_lo, p_lo, hi[s], p_hi)
     )

@@ -31,6 +31,11 @@ class ApprovalTypes:
     weights: npt.NDArray[np.int64]  # per voter type
     supporters: tuple[npt.NDArray[np.int64], ...]  # per project: the voter types approving it
     approvals: tuple[int, ...]  # per project: number of approving voters
+    supporter_weights: tuple[npt.NDArray[np.int64], ...] = ()  # per project: weights[supporters[c]]
+
+    def __post_init__(self) -> None:
+        if not self.supporter_weights:
+            object.__setattr__(self, "supporter_weights", tuple(self.weights[s] for s in self.supporters))
 
     @property
     def n_projects(self) -> int:
@@ -134,24 +139,31 @@ def share_float(
     """(p, eff, eff_is_int) for one affordable project; supporters' budgets b with weights w.
 
     p solves sum w * min(b, p) = cost. Everyone with money below the current estimate (cost - paid) / k
-    must pay all they have (the estimate only rises), so taking them out and re-estimating reaches p in a
-    few vectorised passes; a sort settles the rare cases that take longer.
+    must pay all they have (the estimate only rises), so re-estimating with them paying everything reaches
+    p in a few vectorised passes; a sort settles the rare cases that take longer.
     """
-    paid, k = 0.0, int(w.sum())
-    capped = np.zeros(len(b), dtype=bool)
+    total = int(w.sum())
+    p = cost / total
+    if b.min() >= p:  # nobody is short of money: the plain equal split
+        return p, float(total), True
+    bw = b * w
+    short_before = -1
     for _ in range(12):
-        p = (cost - paid) / k
-        new = (b < p) & ~capped
-        if not new.any():
-            if paid == 0.0:  # everyone short of money had nothing left: an exact integer count
-                return cost / k, float(k), True
-            return p, cost / p, False
-        capped |= new
-        paid += float(b[new] @ w[new])
-        k -= int(w[new].sum())
-        if k <= 0:
+        short = b < p
+        n_short = int(np.count_nonzero(short))
+        if n_short == short_before:
             break
-    return _share_sorted(cost, b, w)
+        short_before = n_short
+        paid = float(bw[short].sum())
+        k = total - int(w[short].sum())
+        if k <= 0:
+            return _share_sorted(cost, b, w)
+        p = (cost - paid) / k
+    else:
+        return _share_sorted(cost, b, w)
+    if paid == 0.0:  # everyone short of money had nothing left: an exact integer count
+        return cost / k, float(k), True
+    return p, cost / p, False
 
 
 def _share_sorted(
@@ -202,7 +214,7 @@ def _run_float(t: ApprovalTypes, per_voter: Fraction, prefix: Sequence[int]) -> 
     out = MesRun([], [], [], [], [0.0] * t.n_projects)
     for win in prefix:
         s = t.supporters[win]
-        p, eff, is_int = share_float(float(t.costs[win]), budget[s], t.weights[s])
+        p, eff, is_int = share_float(float(t.costs[win]), budget[s], t.supporter_weights[win])
         _pay(t, budget, exact, win, p, is_int)
         del remaining[win]
         out.winners.append(win)
@@ -216,7 +228,7 @@ def _run_float(t: ApprovalTypes, per_voter: Fraction, prefix: Sequence[int]) -> 
             if remaining[c] < best_eff * (1 - TOL):
                 break
             s = t.supporters[c]
-            bs, ws = budget[s], t.weights[s]
+            bs, ws = budget[s], t.supporter_weights[c]
             money = float(bs @ ws)
             out.money_behind[c] = money
             cost = t.costs[c]
