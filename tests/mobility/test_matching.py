@@ -276,6 +276,16 @@ def test_thinning_keeps_ends_and_the_minimum_interval(steps: list[float], interv
         assert np.all(np.diff(t[kept[:-1]]) >= interval_s)
 
 
+@given(st.floats(0.0, 500.0), st.floats(0.0, 500.0))
+def test_options_for_accuracy_grow_with_the_error_within_valhallas_limits(a_m: float, b_m: float) -> None:
+    low, high = MatchOptions.for_accuracy(min(a_m, b_m)), MatchOptions.for_accuracy(max(a_m, b_m))
+    for options in (low, high):
+        assert 40.0 <= options.search_radius_m <= 100.0 and 5.0 <= options.min_interval_s <= 15.0
+        assert 5.0 <= options.gps_accuracy_m <= 100.0
+    assert low.search_radius_m <= high.search_radius_m and low.min_interval_s <= high.min_interval_s
+    assert MatchOptions.for_accuracy(10.0, min_interval_s=0.0).min_interval_s == 0.0
+
+
 def test_length_within_measures_lines_offset_by_a_known_distance() -> None:
     line = np.array([[0.0, 0.0], [1000.0, 0.0]])
     shifted = line + [0.0, 20.0]
