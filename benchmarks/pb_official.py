@@ -80,6 +80,9 @@ def main() -> int:
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--limit", type=int, default=0)
     ap.add_argument("--no-reference", action="store_true", help="skip step-by-step and pabutools timings")
+    ap.add_argument(
+        "--all-mes", action="store_true", help="also time equalshares/add1 on every approval file (slow)"
+    )
     args = ap.parse_args()
     if not DATA.is_dir():
         print(f"no data at {DATA}", file=sys.stderr)
@@ -126,8 +129,37 @@ def main() -> int:
         "differ": differ,
         "equalshares_reference": reference,
     }
+    if args.all_mes:
+        report["mes_add1_everywhere"] = _mes_everywhere(files)
     _print(report, args.json)
     return 0
+
+
+def _mes_everywhere(files: list[Path]) -> dict[str, object]:
+    """equalshares/add1 on every approval file, whatever it declares: time and MES counts."""
+    rows = []
+    for path in files:
+        pb = read_pb(path)
+        if pb.meta.get("vote_type") not in ("approval", "choose-1"):
+            continue
+        election = to_election(pb)
+        t0 = time.perf_counter()
+        outcome = count_official(election, "equalshares/add1")
+        rows.append(
+            (time.perf_counter() - t0, path.name, outcome.details.get("mes_counts"), election.n_voters)
+        )
+        print(f"{rows[-1][0]:8.3f} s {path.name}", file=sys.stderr)
+    rows.sort(reverse=True)
+    seconds = [r[0] for r in rows]
+    return {
+        "files": len(rows),
+        "total_s": round(sum(seconds), 2),
+        "median_s": round(seconds[len(seconds) // 2], 4) if seconds else None,
+        "over_1s": sum(s > 1 for s in seconds),
+        "slowest": [
+            {"seconds": round(s, 3), "file": f, "mes_counts": c, "voters": n} for s, f, c, n in rows[:15]
+        ],
+    }
 
 
 def _reference_times(path: Path, election: object, seconds: float) -> dict[str, object]:
@@ -163,6 +195,14 @@ def _print(report: dict, as_json: bool) -> None:  # type: ignore[type-arg]
     for d in report["differ"]:
         print(f"  {d['file']} [{d['rule']} as {d['counted_as']}] missing={d['missing']} extra={d['extra']}")
         print(f"      {d['diagnosis']}")
+    if "mes_add1_everywhere" in report:
+        everywhere = report["mes_add1_everywhere"]
+        print(
+            f"\nequalshares/add1 on all {everywhere['files']} approval files: total {everywhere['total_s']} s, "
+            f"median {everywhere['median_s']} s, {everywhere['over_1s']} over 1 s; slowest:"
+        )
+        for r in everywhere["slowest"]:
+            print(f"  {r['seconds']:8.3f} s  counts={r['mes_counts']}  voters={r['voters']}  {r['file']}")
     if report["equalshares_reference"]:
         print("\nequal shares, fast vs step-by-step definition vs pabutools (add1):")
         for r in report["equalshares_reference"]:

@@ -2,11 +2,13 @@
 
 from fractions import Fraction
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from smartip.budgeting.pabulib import read_pb, to_election
+from smartip.budgeting.rules.election import Election
 from smartip.budgeting.rules.official import (
     OFFICIAL_RULES,
     count_official,
@@ -162,6 +164,39 @@ def test_checker_equal_shares_add1_agrees(data: st.DataObject) -> None:
     assert [str(p) for p in run(t, Fraction(budget, n)).winners] == plain
     ours = add1_fast(t, budget, Fraction(budget, n), Fraction(budget // n)).run.winners
     assert [str(p) for p in ours] == add1
+    # the whole pipeline, comparison step included, as the checker verifies a declared rule
+    cost = {str(p): c for p, c in enumerate(costs)}
+    approvers = checker._build_approval_approvers()  # type: ignore[attr-defined]
+    compared = checker._apply_equalshares_comparison_step(add1, cost, approvers)  # type: ignore[attr-defined]
+    election = _election(ballots, costs, budget)
+    outcome = count_official(election, "equalshares/add1-comparison", mes_start="exact")
+    assert set(outcome.selected) == set(compared)
+
+
+def _election(ballots: list[frozenset[int]], costs: list[int], budget: int) -> Election:
+    ptr = np.cumsum([0] + [len(b) for b in ballots])
+    entries = [p for b in ballots for p in sorted(b)]
+    return Election(
+        project_ids=tuple(str(p) for p in range(len(costs))),
+        costs=np.array(costs, dtype=np.int64),
+        budget=budget,
+        ballot_kind="approval",
+        voter_ptr=ptr.astype(np.int64),
+        entry_project=np.array(entries, dtype=np.int32),
+        entry_score=np.ones(len(entries)),
+    )
+
+
+def test_comparison_step_can_hand_the_win_to_greedy() -> None:
+    # MES funds the small project of the minority; greedy funds the two projects of the majority
+    ballots = [frozenset({0, 1})] * 6 + [frozenset({2})] * 4
+    election = _election(ballots, [50, 50, 40], 100)
+    mes = count_official(election, "equalshares")
+    compared = count_official(election, "equalshares-comparison")
+    assert set(mes.selected) == {"0", "2"}
+    assert set(compared.selected) == {"0", "1"}
+    assert compared.details["greedy_won"] is True
+    assert [p.reason for p in compared.projects][1].startswith("funded: the greedy outcome")
 
 
 @pytest.mark.parametrize("rule", ["greedy", "greedy-no-skip", "greedy-threshold", "equalshares/add1"])

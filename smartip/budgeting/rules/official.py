@@ -234,10 +234,20 @@ def _mes_results(
                 effective_votes=mes.eff[i] if i is not None else None,
                 payment_per_supporter=mes.payment[i] if i is not None else None,
                 round=i + 1 if i is not None else None,
-                reason="funded by its supporters" if i is not None else "supporters could not pay for it",
+                reason=_mes_reason(p in chosen, i is not None),
             )
         )
     return tuple(out)
+
+
+def _mes_reason(chosen: bool, mes_winner: bool) -> str:
+    if chosen and mes_winner:
+        return "funded by its supporters' equal shares"
+    if chosen:
+        return "funded: the greedy outcome won the comparison step"
+    if mes_winner:
+        return "won under equal shares, but the greedy outcome won the comparison step"
+    return "its supporters could not pay for it"
 
 
 def _outcome(
