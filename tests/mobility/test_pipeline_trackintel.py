@@ -56,7 +56,10 @@ def trackintel_segment(fixes: Fixes, sp: StaypointParams) -> dict[str, Any]:
         if len(stps) == 0:
             return out  # trackintel cannot build triplegs without stay points (returns a plain GeoDataFrame)
         stps = stps.create_activity_flag(time_threshold=sp.activity_threshold_min)
-        pfs, tpls = pfs.generate_triplegs(stps)
+        try:
+            pfs, tpls = pfs.generate_triplegs(stps)
+        except IndexError:  # trackintel 1.4 crashes when every fix is in a stay point (no tripleg at all)
+            tpls = stps.iloc[:0]
         out.update(
             sp_start=_seconds(stps.started_at),
             sp_end=_seconds(stps.finished_at),

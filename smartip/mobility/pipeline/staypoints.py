@@ -19,6 +19,7 @@ import numpy as np
 
 from smartip.mobility.fixes import EARTH_RADIUS_M, Fixes
 
+COSINE_MARGIN = 1e-13  # about 4 cm at 100 m; pairs closer than that to the threshold are decided in metres
 LOOKAHEAD = 24  # fixes examined for every fix at once; longer windows are searched lazily
 
 
@@ -69,11 +70,24 @@ class _Sphere:
         lat = np.radians(fixes.lat)
         return _Sphere(lat, np.radians(fixes.lon), np.cos(lat))
 
-    def dist_m(self, a: np.ndarray | int, b: np.ndarray | slice) -> np.ndarray:
-        c = np.cos(self.lat[a] - self.lat[b]) - self.cos_lat[a] * self.cos_lat[b] * (
-            1.0 - np.cos(self.lon[a] - self.lon[b])
+    def cosine(self, a: np.ndarray | int, b: np.ndarray | slice) -> np.ndarray:
+        """Cosine of the central angle (spherical law of cosines, trackintel's arithmetic)."""
+        return np.asarray(
+            np.cos(self.lat[a] - self.lat[b])
+            - self.cos_lat[a] * self.cos_lat[b] * (1.0 - np.cos(self.lon[a] - self.lon[b]))
         )
-        return EARTH_RADIUS_M * np.arccos(np.clip(c, -1.0, 1.0))
+
+    def at_least(self, a: np.ndarray | int, b: np.ndarray | slice, dist_m: float) -> np.ndarray:
+        """`haversine(a, b) >= dist_m`, decided on the cosine (no arccos) except within a hair of the threshold,
+        where the exact metre distance is computed, so results are identical to comparing metres."""
+        c = self.cosine(a, b)
+        limit = np.cos(dist_m / EARTH_RADIUS_M)
+        out = c < limit
+        close = np.abs(c - limit) < COSINE_MARGIN
+        if close.any():
+            exact = EARTH_RADIUS_M * np.arccos(np.clip(c[close], -1.0, 1.0)) >= dist_m
+            out[close] = exact
+        return out
 
 
 def _short_exits(sphere: _Sphere, gap: np.ndarray, dist_m: float) -> np.ndarray:
@@ -88,7 +102,7 @@ def _short_exits(sphere: _Sphere, gap: np.ndarray, dist_m: float) -> np.ndarray:
         active, j = active[~beyond], j[~beyond]
         if not active.size:
             break
-        done = gap[j] | (sphere.dist_m(active, j) >= dist_m)
+        done = gap[j] | sphere.at_least(active, j, dist_m)
         exits[active[done]] = j[done]
         active = active[~done]
     return exits
@@ -100,7 +114,7 @@ def _search_exit(sphere: _Sphere, gap: np.ndarray, dist_m: float, s: int) -> int
     lo, width = s + 1, 256
     while lo < n:
         hi = min(n, lo + width)
-        hit = np.flatnonzero(gap[lo:hi] | (sphere.dist_m(s, slice(lo, hi)) >= dist_m))
+        hit = np.flatnonzero(gap[lo:hi] | sphere.at_least(s, slice(lo, hi), dist_m))
         if hit.size:
             return lo + int(hit[0])
         lo, width = hi, width * 4
