@@ -70,7 +70,8 @@ class PabulibFile:
     - `newline` / `final_newline`: the file's line ending (of its first line) and whether it ends with one,
       and `missing_cell`: how it writes a missing PROJECTS/VOTES cell ("" or the first word-spelling seen,
       e.g. `None`), so that writing gives the same layout back.
-    - `warnings`: tolerated oddities found while reading ("line N, field 'F': ..."); not part of equality.
+    - `warnings`: tolerated oddities found while reading ("line N, field 'F': ..."). Neither `warnings` nor
+      `missing_cell` takes part in equality.
     """
 
     meta: dict[str, str]
@@ -80,7 +81,7 @@ class PabulibFile:
     votes: list[tuple[str | None, ...]]
     newline: str = "\n"
     final_newline: bool = True
-    missing_cell: str = ""
+    missing_cell: str = field(default="", compare=False)  # a spelling only: the cells are missing either way
     warnings: list[str] = field(default_factory=list, compare=False, repr=False)
 
     @property
