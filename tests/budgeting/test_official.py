@@ -222,3 +222,14 @@ def test_declared_rule_stand_ins() -> None:
     pb = read_pb(shared_path("data", "pabulib", "Netherlands_Assen_2024.pb"))
     election = to_election(pb)
     assert declared_rule(election) == "equalshares/add1"
+
+
+def test_wieliczka_was_counted_without_the_exhaustive_stop() -> None:
+    # with the tool's "exhaustive" option the loop stops at 302 per voter and funds other projects
+    pb = read_pb(shared_path("data", "pabulib", "Poland_Wieliczka_2023_Green_Budget.pb"))
+    election = to_election(pb)
+    plain = count_official(election, mes_start="exact")
+    early = count_official(election, stop_when_exhaustive=True)
+    assert set(plain.selected) == _declared_winners(pb)
+    assert set(early.selected) != _declared_winners(pb)
+    assert early.details["per_voter_budget"] < plain.details["per_voter_budget"]  # type: ignore[operator]

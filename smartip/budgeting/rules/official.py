@@ -135,11 +135,12 @@ def _count_greedy(election: Election, rule: str, scores: list[float]) -> Outcome
         steps = _poznan_reserve(steps, costs)
     by_project = {s.project: s for s in steps}
     chosen = [s.project for s in steps if s.selected]
+    funded = set(chosen)
     results = tuple(
         ProjectResult(
             election.project_ids[p],
             costs[p],
-            p in set(chosen),
+            p in funded,
             scores[p],
             by_project[p].budget_left,
             by_project[p].reason,

@@ -214,6 +214,7 @@ def _run_float(t: ApprovalTypes, per_voter: Fraction, prefix: Sequence[int]) -> 
     out = MesRun([], [], [], [], [0.0] * t.n_projects)
     for win in prefix:
         s = t.supporters[win]
+        out.money_behind[win] = float(budget[s] @ t.supporter_weights[win])
         p, eff, is_int = share_float(float(t.costs[win]), budget[s], t.supporter_weights[win])
         _pay(t, budget, exact, win, p, is_int)
         del remaining[win]
