@@ -270,3 +270,16 @@ def test_gpx_is_streamed_with_bounded_memory(tmp_path: Path) -> None:
     tracemalloc.stop()
     assert len(fixes) == 10_000 and np.all(np.diff(fixes.t_s) == 1)
     assert peak < size * 0.3, f"peak {peak / 1e6:.1f} MB for a {size / 1e6:.1f} MB file"
+
+
+def test_gpx_10_without_namespace_route_points_and_accuracy() -> None:
+    text = b"""<?xml version="1.0"?>
+<gpx version="1.0" xmlns="http://www.topografix.com/GPX/1/0">
+<rte><rtept lat="51.05" lon="3.72"><time>2024-05-01T12:00:00+02:00</time></rtept></rte>
+<trk><trkseg><trkpt lat="51.0501" lon="3.7201"><time>2024-05-01T10:00:05.500Z</time>
+<extensions><my:accuracy xmlns:my="urn:x">7.5</my:accuracy></extensions></trkpt></trkseg></trk></gpx>"""
+    got = read_gpx(io.BytesIO(text))
+    np.testing.assert_allclose(got.t_s - got.t_s[0], [0.0, 5.5])
+    assert np.isnan(got.accuracy_m[0]) and got.accuracy_m[1] == 7.5
+    plain = read_gpx(io.BytesIO(text.replace(b' xmlns="http://www.topografix.com/GPX/1/0"', b"")))
+    np.testing.assert_array_equal(plain.t_s, got.t_s)
