@@ -23,7 +23,7 @@ _VERSION = 1
 _HEADER = struct.Struct("<4sBxxxQ")  # magic, version, padding, n
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)  # numpy columns: compare explicitly
 class Fixes:
     """One trace: fixes sorted by time (contract kept by `from_columns`)."""
 

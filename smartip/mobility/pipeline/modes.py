@@ -44,7 +44,7 @@ BUS_MEDIAN = 4.0
 BUS_P85 = 9.0
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)  # numpy columns: compare explicitly
 class ModeFeatures:
     duration_s: np.ndarray
     length_m: np.ndarray

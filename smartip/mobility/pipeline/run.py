@@ -37,7 +37,7 @@ class PipelineParams:
         return PipelineParams(clean=lax)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)  # numpy columns: compare explicitly
 class PipelineResult:
     fixes: Fixes  # the cleaned fixes every index below refers to
     clean_report: CleanReport

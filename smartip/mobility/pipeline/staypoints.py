@@ -34,7 +34,7 @@ class StaypointParams:
     activity_threshold_min: float = 15.0  # trackintel `create_activity_flag` default (strictly longer)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)  # numpy columns: compare explicitly
 class Staypoints:
     """Stay points of one trace; fixes `first_fix[k] .. end_fix[k]-1` belong to stay point k."""
 
@@ -57,7 +57,7 @@ def gap_mask(t_s: np.ndarray, gap_threshold_s: float) -> np.ndarray:
     return gap
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)  # numpy columns: compare explicitly
 class _Sphere:
     """Radians and cosines of the fixes, computed once (same arithmetic as `fixes.haversine_m`)."""
 

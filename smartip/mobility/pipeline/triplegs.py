@@ -21,7 +21,7 @@ class TriplegParams:
     gap_threshold_min: float = 15.0
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)  # numpy columns: compare explicitly
 class Triplegs:
     started_at_s: np.ndarray
     finished_at_s: np.ndarray
