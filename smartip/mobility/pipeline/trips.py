@@ -55,14 +55,12 @@ def generate_trips(fixes: Fixes, sp: Staypoints, tpls: Triplegs, params: TripPar
     m = start.size
     gap = np.zeros(m, bool)
     gap[:-1] = (start[1:] - finish[:-1]) > gap_s
-    prev_act = np.concatenate(([False], act[:-1]))
     next_act = np.concatenate((act[1:], [False]))
     new_trip = act & ~next_act
     new_trip[1:] |= gap[:-1]
     if m:
         new_trip[0] = True
     group = np.cumsum(new_trip) - 1
-    del prev_act
     in_trip = ~act
     # trip groups: non-activity rows sharing a group; keep groups containing a tripleg
     groups_with_tpl = np.unique(group[in_trip & is_tpl])
