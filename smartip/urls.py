@@ -14,6 +14,7 @@ urlpatterns = [
     path("accounts/", include("smartip.accounts.urls")),
     path("reports/", include("smartip.reports.urls")),
     path("open311/v2/", include("smartip.reports.open311.urls")),
+    path("", include("smartip.sensing.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),

@@ -1,3 +1,6 @@
+import signal
+import sys
+from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
@@ -6,7 +9,10 @@ from smartip.core.cli import print_json, run_action, table
 
 
 class Command(BaseCommand):
-    help = "Citizen sensing: aqi (hourly indices from a CSV of concentrations)"
+    help = (
+        "Citizen sensing: aqi (hourly indices from a CSV of concentrations), import (Sensor.Community archive "
+        "and station CSVs), aggregate (hourly means and QC of new readings), mqtt-worker (MQTT ingest)"
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
@@ -19,6 +25,32 @@ class Command(BaseCommand):
             "--version", dest="table_version", default=None, help="table version (default: the current one)"
         )
         aqi.add_argument("--json", action="store_true")
+
+        imp = sub.add_parser(
+            "import",
+            help="Sensor.Community archive CSVs (sensor_id;sensor_type;…) or hourly station CSVs, idempotent",
+        )
+        imp.add_argument("files", nargs="+", metavar="FILE")
+        imp.add_argument("--city", required=True, help="city slug")
+        imp.add_argument("--station", help="station name: the files are hourly reference-station CSVs")
+        imp.add_argument("--lat", type=float, help="station latitude (new stations; default the city centre)")
+        imp.add_argument("--lon", type=float, help="station longitude")
+        imp.add_argument("--no-aggregate", action="store_true", help="skip the hourly aggregation afterwards")
+        imp.add_argument("--json", action="store_true")
+
+        agg = sub.add_parser("aggregate", help="hourly means and series QC for sensors with new readings")
+        agg.add_argument("--city", help="only this city")
+        agg.add_argument("--json", action="store_true")
+
+        worker = sub.add_parser(
+            "mqtt-worker", help="subscribe to {prefix}/+/sensors/+/readings (QoS 1) and store readings"
+        )
+        worker.add_argument("--url", default=None, help="broker (default MQTT_URL)")
+        worker.add_argument("--prefix", default=None, help="topic root (default SENSING_MQTT_PREFIX)")
+        worker.add_argument(
+            "--client-id", default=None, help="persistent session id (default SENSING_MQTT_CLIENT_ID)"
+        )
+        worker.add_argument("--batch", type=int, default=500, help="messages per transaction")
 
     def handle(self, *args: Any, action: str, **opts: Any) -> None:
         run_action(self, action, opts)
@@ -35,3 +67,84 @@ class Command(BaseCommand):
             for r in rows
         ]
         self.stdout.write(table(body, ["timestamp", "index", "band", "dominant"]))
+
+    def do_import(
+        self,
+        files: list[str],
+        city: str,
+        station: str | None,
+        lat: float | None,
+        lon: float | None,
+        no_aggregate: bool,
+        json: bool,
+        **_: Any,
+    ) -> None:
+        from django.db import transaction
+        from tqdm import tqdm
+
+        from smartip.cities.services import get_city
+        from smartip.sensing import aggregates, services
+
+        c = get_city(city)
+        total = sum(services.count_readings(f) for f in files if Path(f).exists())
+        rows = []
+        with tqdm(total=total, unit="reading", file=sys.stderr, disable=None) as bar:
+            for file in files:
+                if not Path(file).exists():
+                    raise FileNotFoundError(2, "no such file", file)
+                with transaction.atomic():
+                    if station:
+                        done = services.import_station(
+                            path=file, city=c, station=station, lat=lat, lon=lon, progress=bar.update
+                        )
+                    else:
+                        done = services.import_sensor_community(path=file, city=c, progress=bar.update)
+                    hours = 0 if no_aggregate else aggregates.refresh_sensor(done.sensor)
+                r = done.result
+                rows.append(
+                    {
+                        "file": file,
+                        "sensor": done.sensor.pk,
+                        "firmware_id": done.sensor.firmware_id,
+                        "created": done.created,
+                        "received": r.received,
+                        "stored": r.stored,
+                        "duplicates": r.duplicates,
+                        "hours": hours,
+                    }
+                )
+        if json:
+            print_json(rows)
+            return
+        body = [
+            [Path(r["file"]).name, str(r["sensor"]), str(r["stored"]), str(r["duplicates"]), str(r["hours"])]
+            for r in rows
+        ]
+        self.stdout.write(table(body, ["file", "sensor", "stored", "duplicates", "hours"]))
+
+    def do_aggregate(self, city: str | None, json: bool, **_: Any) -> None:
+        from smartip.cities.services import get_city
+        from smartip.sensing import aggregates
+
+        hours = aggregates.refresh_dirty(city=get_city(city) if city else None)
+        if json:
+            print_json({"hours": hours})
+        else:
+            self.stdout.write(f"{hours} hourly aggregates written")
+
+    def do_mqtt_worker(
+        self, url: str | None, prefix: str | None, client_id: str | None, batch: int, **_: Any
+    ) -> None:
+        from smartip.sensing.mqtt import Worker, subscription
+
+        worker = Worker(url=url, prefix=prefix, client_id=client_id, batch=batch)
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_a: worker.stop())
+        self.stderr.write(
+            f"mqtt-worker {worker.client_id} on {worker.host}:{worker.port}, topic {subscription(worker.prefix)}"
+        )
+        stats = worker.run()
+        self.stderr.write(
+            f"stopped: {stats.messages} messages, {stats.stored} stored, {stats.duplicates} duplicates, "
+            f"{stats.refused} refused"
+        )

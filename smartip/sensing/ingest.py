@@ -1,0 +1,350 @@
+"""Ingest of sensor readings (JSON batch, DIY firmware push, MQTT): validate everything, then store once.
+
+Every entry point validates the whole request before writing anything and refuses it with a reason naming the
+field (``readings[3].value``): readings more than SENSING_MAX_FUTURE_S in the future, unknown sensors, a wrong
+key, physically impossible values (negative PM, RH over 100 %, temperature outside −60..70 °C …), NaN, strings
+where numbers are expected, more than SENSING_MAX_BATCH readings. Storing is idempotent: the natural key
+(sensor, quantity, time) is unique and inserts skip conflicts, so a repeated reading is counted as a duplicate.
+
+QC at ingest needs only the batch itself: range against the sensor's full scale (RANGE) and the PM1 ≤ PM2.5 ≤
+PM10 order of readings taken at the same time (PM_ORDER). Series checks (stuck, spike, flatline) run in the
+hourly aggregation (aggregates.py). Flags are stored with the reading; nothing is deleted.
+
+The caller (the edge) owns the transaction.
+"""
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import numpy as np
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+
+from smartip.accounts.models import ApiKey, hash_key
+from smartip.core.errors import Forbidden, Invalid, Unauthorized
+from smartip.sensing import qc
+from smartip.sensing.models import QUANTITIES, REFERENCE_NEGATIVE_SLACK, Exposure, Observation, Sensor
+
+PM_QUANTITIES = ("pm1", "pm25", "pm10")
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One validated reading, ready to store."""
+
+    sensor_id: int
+    quantity: str
+    time: datetime
+    value: float
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    received: int
+    stored: int
+    duplicates: int
+    ignored: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "received": self.received,
+            "stored": self.stored,
+            "duplicates": self.duplicates,
+        }
+        if self.ignored:
+            out["ignored"] = list(self.ignored)
+        return out
+
+
+# ---------------------------------------------------------------------------------------------- validation
+
+
+def check_number(value: Any, where: str) -> float:
+    """A finite JSON number (not a string, not a boolean, not NaN/Infinity)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        kind = "a string" if isinstance(value, str) else type(value).__name__.replace("NoneType", "null")
+        raise Invalid(f"{where}: {value!r} is {kind}, expected a number", field=where)
+    number = float(value)
+    if not math.isfinite(number):
+        raise Invalid(f"{where}: {value!r} is not a finite number", field=where)
+    return number
+
+
+def check_possible(quantity: str, value: float, where: str, *, reference: bool = False) -> None:
+    """Refuse physically impossible values (reference stations may read slightly below zero)."""
+    q = QUANTITIES[quantity]
+    low = q.possible_min - (REFERENCE_NEGATIVE_SLACK if reference and q.possible_min == 0.0 else 0.0)
+    if not low <= value <= q.possible_max:
+        raise Invalid(
+            f"{where}: {value:g} {q.unit} is impossible for {quantity} (allowed {low:g}..{q.possible_max:g})",
+            field=where,
+        )
+
+
+def check_quantity(value: Any, where: str) -> str:
+    if not isinstance(value, str) or value not in QUANTITIES:
+        raise Invalid(f"{where}: unknown quantity {value!r}; known: {', '.join(QUANTITIES)}", field=where)
+    return value
+
+
+def parse_time(value: Any, where: str, now: datetime) -> datetime:
+    """ISO 8601 with a time zone (``2026-11-25T06:00:00Z``) or Unix seconds; not in the future beyond the skew."""
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            raise Invalid(f"{where}: cannot read time {value!r} (ISO 8601 expected)", field=where) from None
+        if parsed.tzinfo is None:
+            raise Invalid(f"{where}: time {value!r} has no time zone (add Z or +01:00)", field=where)
+        parsed = parsed.astimezone(UTC)
+    elif isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+        try:
+            parsed = datetime.fromtimestamp(value, UTC)
+        except (OverflowError, OSError, ValueError):
+            raise Invalid(f"{where}: {value!r} is not a Unix time", field=where) from None
+    else:
+        raise Invalid(f"{where}: {value!r} is not a time (ISO 8601 string or Unix seconds)", field=where)
+    if (parsed - now).total_seconds() > settings.SENSING_MAX_FUTURE_S:
+        raise Invalid(
+            f"{where}: {value!r} is in the future (server time {now:%Y-%m-%dT%H:%M:%SZ})", field=where
+        )
+    return parsed
+
+
+def check_batch_size(n: int, field: str = "readings") -> None:
+    if n > settings.SENSING_MAX_BATCH:
+        raise Invalid(f"{field}: {n} readings, at most {settings.SENSING_MAX_BATCH} per request", field=field)
+    if n == 0:
+        raise Invalid(f"{field}: no readings", field=field)
+
+
+@dataclass(frozen=True)
+class _Raw:
+    sensor_id: int
+    quantity: str
+    time: datetime
+    value: float
+    where: str
+
+
+def parse_readings(payload: Any, *, now: datetime, default_sensor: int | None = None) -> list[_Raw]:
+    """Field checks of a JSON batch ``{"sensor"?: id, "readings": [{"sensor"?, "quantity", "time", "value"}]}``."""
+    if not isinstance(payload, dict):
+        raise Invalid("the body must be a JSON object with a 'readings' list", field="body")
+    if "sensor" in payload and default_sensor is None:
+        default_sensor = _sensor_id(payload["sensor"], "sensor")
+    items = payload.get("readings")
+    if not isinstance(items, list):
+        raise Invalid("readings: a list of readings is required", field="readings")
+    check_batch_size(len(items))
+    out: list[_Raw] = []
+    for i, item in enumerate(items):
+        where = f"readings[{i}]"
+        if not isinstance(item, dict):
+            raise Invalid(f"{where}: each reading must be an object", field=where)
+        if "sensor" in item:
+            sensor_id = _sensor_id(item["sensor"], f"{where}.sensor")
+        elif default_sensor is not None:
+            sensor_id = default_sensor
+        else:
+            raise Invalid(
+                f"{where}.sensor: which sensor? (give 'sensor' here or at the top)", field=f"{where}.sensor"
+            )
+        for name in ("quantity", "time", "value"):
+            if name not in item:
+                raise Invalid(f"{where}.{name}: missing", field=f"{where}.{name}")
+        quantity = check_quantity(item["quantity"], f"{where}.quantity")
+        value = check_number(item["value"], f"{where}.value")
+        time = parse_time(item["time"], f"{where}.time", now)
+        out.append(_Raw(sensor_id, quantity, time, value, f"{where}.value"))
+    return out
+
+
+def _sensor_id(value: Any, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise Invalid(f"{where}: {value!r} is not a sensor id (a positive integer)", field=where)
+    return value
+
+
+# ------------------------------------------------------------------------------------------- authorisation
+
+
+def sensors_for_key(raw_key: str | None, sensor_ids: set[int], *, field: str = "sensor") -> dict[int, Sensor]:
+    """The sensors of the batch, each checked against the key (own key, linked device key or owner's device key).
+
+    No key or a key nobody holds → Unauthorized; unknown sensor → Invalid naming it; a valid key for other
+    sensors → Forbidden.
+    """
+    if not raw_key or not raw_key.strip():
+        raise Unauthorized("send the sensor's key or a device key in X-API-Key", field="X-API-Key")
+    digest = hash_key(raw_key.strip())
+    key = ApiKey.objects.active().filter(key_hash=digest).first()
+    if key is None and not Sensor.objects.filter(key_hash=digest).exists():
+        raise Unauthorized("the key is wrong or revoked", field="X-API-Key")
+    sensors = {s.pk: s for s in Sensor.objects.filter(pk__in=sensor_ids).select_related("city")}
+    missing = sorted(sensor_ids - set(sensors))
+    if missing:
+        raise Invalid(f"{field}: unknown sensor {missing[0]}", field=field)
+    for sensor in sensors.values():
+        if not sensor.is_active:
+            raise Forbidden(f"{field}: sensor {sensor.pk} is deactivated", field=field)
+        if not sensor.accepts_key(raw_key, key=key):
+            raise Forbidden(f"{field}: this key may not write to sensor {sensor.pk}", field=field)
+    return sensors
+
+
+def check_values(raws: list[_Raw], sensors: dict[int, Sensor]) -> list[Reading]:
+    """Physical plausibility per reading (after the sensors are known: reference stations get some slack)."""
+    out = []
+    for r in raws:
+        check_possible(r.quantity, r.value, r.where, reference=sensors[r.sensor_id].is_reference)
+        out.append(Reading(r.sensor_id, r.quantity, r.time, r.value))
+    return out
+
+
+# ------------------------------------------------------------------------------------------------- storing
+
+
+def ingest_flags(readings: list[Reading], sensors: dict[int, Sensor]) -> np.ndarray:
+    """QC flags that need only the batch: range (per quantity and sensor model) and PM order."""
+    flags = np.zeros(len(readings), dtype=np.uint16)
+    values = np.fromiter((r.value for r in readings), dtype=np.float64, count=len(readings))
+    groups: dict[tuple[str, str | None], list[int]] = defaultdict(list)
+    pm: dict[tuple[int, datetime], dict[str, int]] = defaultdict(dict)
+    for i, r in enumerate(readings):
+        sensor = sensors[r.sensor_id]
+        if r.quantity in PM_QUANTITIES:
+            groups[("pm", sensor.model)].append(i)
+            pm[(r.sensor_id, r.time)][r.quantity] = i
+        elif r.quantity == "temperature":
+            outdoor = sensor.exposure == Exposure.OUTDOOR
+            groups[("temperature:ambient" if outdoor else "temperature", None)].append(i)
+        elif r.quantity in ("humidity", "noise_laeq"):
+            groups[(r.quantity, None)].append(i)
+    for (quantity, model), idx in groups.items():
+        if quantity.startswith("temperature:"):
+            lo, hi = qc.RANGES[quantity]
+            flags[idx] |= qc.range_flags(values[idx], lo, hi)
+        else:
+            flags[idx] |= qc.range_flags_for(quantity, values[idx], model)
+    rows = [row for row in pm.values() if len(row) > 1]
+    if rows:
+        cols = {q: np.array([values[row[q]] if q in row else np.nan for row in rows]) for q in PM_QUANTITIES}
+        bad = qc.pm_order_flags(cols["pm1"], cols["pm25"], cols["pm10"])
+        for row, flag in zip(rows, bad, strict=True):
+            if flag:
+                for i in row.values():
+                    flags[i] |= flag
+    return flags
+
+
+def store(
+    readings: list[Reading], sensors: dict[int, Sensor], *, now: datetime | None = None
+) -> IngestResult:
+    """Insert with ON CONFLICT DO NOTHING (duplicates skipped), mark the sensors' aggregates dirty."""
+    if not readings:
+        return IngestResult(0, 0, 0)
+    flags = ingest_flags(readings, sensors)
+    stored = insert_observations(readings, flags)
+    first: dict[int, datetime] = {}
+    for r in readings:
+        if r.sensor_id not in first or r.time < first[r.sensor_id]:
+            first[r.sensor_id] = r.time
+    seen = now or timezone.now()
+    for sensor_id, since in first.items():
+        Sensor.mark_dirty(sensor_id, since, seen)
+    return IngestResult(len(readings), stored, len(readings) - stored)
+
+
+def insert_observations(readings: list[Reading], flags: np.ndarray) -> int:
+    """Rows actually inserted (conflicts on the idempotency key skipped), in one statement where possible."""
+    table = Observation._meta.db_table
+    flag_list = flags.tolist()
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"INSERT INTO {table} (sensor_id, quantity, time, value, qc_flags) "
+                "SELECT * FROM unnest(%s::bigint[], %s::varchar[], %s::timestamptz[], %s::float8[], %s::int[]) "
+                "ON CONFLICT (sensor_id, quantity, time) DO NOTHING",
+                [
+                    [r.sensor_id for r in readings],
+                    [r.quantity for r in readings],
+                    [r.time for r in readings],
+                    [r.value for r in readings],
+                    flag_list,
+                ],
+            )
+            return max(cursor.rowcount, 0)
+        if connection.vendor == "sqlite":
+            adapt = connection.ops.adapt_datetimefield_value
+            cursor.executemany(
+                f"INSERT OR IGNORE INTO {table} (sensor_id, quantity, time, value, qc_flags) "
+                "VALUES (%s, %s, %s, %s, %s)",
+                [
+                    (r.sensor_id, r.quantity, adapt(r.time), r.value, f)
+                    for r, f in zip(readings, flag_list, strict=True)
+                ],
+            )
+            return max(cursor.rowcount, 0)
+    before = Observation.objects.count()
+    Observation.objects.bulk_create(
+        [
+            Observation(sensor_id=r.sensor_id, quantity=r.quantity, time=r.time, value=r.value, qc_flags=f)
+            for r, f in zip(readings, flag_list, strict=True)
+        ],
+        ignore_conflicts=True,
+    )
+    return Observation.objects.count() - before
+
+
+# ---------------------------------------------------------------------------------------------- services
+
+
+def ingest_batch(*, payload: Any, raw_key: str | None, now: datetime | None = None) -> IngestResult:
+    """The JSON batch (HTTP POST /api/sensing/readings): all checks first, then one insert."""
+    now = now or timezone.now()
+    raws = parse_readings(payload, now=now)
+    sensors = sensors_for_key(raw_key, {r.sensor_id for r in raws}, field="readings.sensor")
+    return store(check_values(raws, sensors), sensors, now=now)
+
+
+def prepare_sensor_message(
+    *,
+    sensor_id: int,
+    payload: Any,
+    raw_key: str | None,
+    now: datetime,
+    sensors: dict[int, Sensor] | None = None,
+) -> tuple[list[Reading], Sensor]:
+    """Checks of one sensor's message ``{"key": …, "readings": [{"quantity", "time", "value"}]}`` (MQTT).
+
+    ``sensors`` caches sensors already authorised with this key (the caller keys the cache by key).
+    """
+    items = payload.get("readings") if isinstance(payload, dict) else None
+    if isinstance(items, list) and any(isinstance(r, dict) and "sensor" in r for r in items):
+        raise Invalid("readings: the topic names the sensor, not the readings", field="readings.sensor")
+    raws = parse_readings(payload, now=now, default_sensor=sensor_id)
+    if sensors is None or sensor_id not in sensors:
+        found = sensors_for_key(raw_key, {sensor_id}, field="topic")
+        if sensors is not None:
+            sensors.update(found)
+    else:
+        found = sensors
+    return check_values(raws, found), found[sensor_id]
+
+
+def ingest_sensor_message(
+    *, sensor_id: int, payload: Any, raw_key: str | None, now: datetime | None = None
+) -> IngestResult:
+    """One sensor's readings (the MQTT payload), checked then stored."""
+    now = now or timezone.now()
+    readings, sensor = prepare_sensor_message(sensor_id=sensor_id, payload=payload, raw_key=raw_key, now=now)
+    return store(readings, {sensor.pk: sensor}, now=now)
+
+
+def truncate_s(t: datetime) -> datetime:
+    return t - timedelta(microseconds=t.microsecond)
