@@ -147,6 +147,12 @@ NOTIFIER = _env.get("NOTIFIER", "email")
 TILE_URL = _env.get("TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
 TILE_ATTRIBUTION = _env.get("TILE_ATTRIBUTION", "© OpenStreetMap contributors")
 MQTT_URL = _env.get("MQTT_URL", "mqtt://127.0.0.1:1883")
+# Citizen sensing: shown position of home-hosted sensors, ingest limits, MQTT topic root and worker identity.
+SENSOR_PUBLIC_ROUNDING_M = float(_env.get("SENSOR_PUBLIC_ROUNDING_M", 100))
+SENSING_MAX_BATCH = int(_env.get("SENSING_MAX_BATCH", 5000))
+SENSING_MAX_FUTURE_S = float(_env.get("SENSING_MAX_FUTURE_S", 300))
+SENSING_MQTT_PREFIX = _env.get("SENSING_MQTT_PREFIX", "smartip")
+SENSING_MQTT_CLIENT_ID = _env.get("SENSING_MQTT_CLIENT_ID", "smartip-sensing-worker")
 
 # Civic reporting limits.
 REPORT_MAX_PHOTOS = 5

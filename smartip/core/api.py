@@ -45,7 +45,9 @@ def register_routers() -> None:
     from smartip.accounts.api import router as accounts_router
     from smartip.cities.api import router as cities_router
     from smartip.reports.api import router as reports_router
+    from smartip.sensing.api import router as sensing_router
 
     api.add_router("/cities", cities_router)
     api.add_router("/accounts", accounts_router)
     api.add_router("/reports", reports_router)
+    api.add_router("/sensing", sensing_router)
