@@ -16,6 +16,7 @@ affordable with that money), no budget in between can change any decision. Too-c
 the proof fail, never pass, and the count at each landing point is exact (see `official_mes.run`).
 """
 
+import heapq
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -185,17 +186,24 @@ def _certify(t: ApprovalTypes, r: MesRun, x_lo: float, x_hi: float) -> int:
     hi = np.full(len(t.weights), x_hi)
     low = _LowEnd(t, r, x_lo)
     rivals = {c: (float(t.approvals[c]), True) for c in t.selectable()}  # upper bounds of counts at x_hi
+    heap = [(-bound, c) for c, (bound, _) in rivals.items()]
+    heapq.heapify(heap)
     for round_no, w in enumerate(r.winners):
         del rivals[w]
         b_hi = hi[t.supporters[w]]
         p_hi, e_hi, i_hi = share_float(float(t.costs[w]), b_hi, t.supporter_weights[w])
         low.high.append((b_hi, p_hi))
         w_low = (r.eff[round_no], r.eff_is_int[round_no])  # a lower bound on the whole interval
-        for c in sorted(rivals, key=lambda c: -rivals[c][0]):
-            if w_low[0] > rivals[c][0] * (1 + TOL):
-                break  # this bound and all later (smaller) ones are clearly beaten
-            if not _rival_beaten(t, round_no, w_low, (e_hi, i_hi), c, low, hi, rivals):
-                return round_no
+        looked_at = []
+        while heap and (heap[0][1] not in rivals or w_low[0] <= -heap[0][0] * (1 + TOL)):
+            c = heapq.heappop(heap)[1]  # bounds below w_low (and all later ones) are clearly beaten
+            if c in rivals:
+                if not _rival_beaten(t, round_no, w_low, (e_hi, i_hi), c, low, hi, rivals):
+                    return round_no
+                looked_at.append(c)
+        for c in looked_at:
+            if c in rivals:
+                heapq.heappush(heap, (-rivals[c][0], c))
         hi[t.supporters[w]] = np.maximum(b_hi - p_hi, 0.0)
     ends = all(float(hi[t.supporters[c]] @ t.supporter_weights[c]) < t.costs[c] * (1 - TOL) for c in rivals)
     return len(r.winners) + 1 if ends else len(r.winners)

@@ -12,6 +12,7 @@ Two implementations share that contract: `run_exact` (rational arithmetic, the d
 floats, and `run` then falls back to `run_exact`, so `run` is always exact.
 """
 
+import heapq
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -222,38 +223,51 @@ def _run_float(t: ApprovalTypes, per_voter: Fraction, prefix: Sequence[int]) -> 
         out.eff.append(eff)
         out.eff_is_int.append(is_int)
         out.payment.append(p)
-    while remaining:
-        cands: list[tuple[int, float, bool, float]] = []
-        best_eff = 0.0
-        for c in sorted(remaining, key=lambda c: -remaining[c]):
-            if remaining[c] < best_eff * (1 - TOL):
-                break
-            s = t.supporters[c]
-            bs, ws = budget[s], t.supporter_weights[c]
-            money = float(bs @ ws)
-            out.money_behind[c] = money
-            cost = t.costs[c]
-            if money < cost:
-                if money < cost * (1 - TOL) or exact[s].all():
-                    del remaining[c]
-                    continue
-                raise _TooClose
-            if money < cost * (1 + TOL) and not exact[s].all():
-                raise _TooClose
-            p, eff, is_int = share_float(float(cost), bs, ws)
-            remaining[c] = eff
-            cands.append((c, eff, is_int, p))
-            best_eff = max(best_eff, eff)
+    heap = [(-bound, c) for c, bound in remaining.items()]  # lazy: counts only fall, bounds stay valid
+    heapq.heapify(heap)
+    while heap:
+        cands = _evaluate_round(t, budget, exact, heap, out.money_behind)
         if not cands:
             break
         win, eff, is_int, p = _pick(t, cands)
+        for c, c_eff, _, _ in cands:
+            if c != win:
+                heapq.heappush(heap, (-c_eff, c))
         _pay(t, budget, exact, win, p, is_int)
-        del remaining[win]
         out.winners.append(win)
         out.eff.append(eff)
         out.eff_is_int.append(is_int)
         out.payment.append(p)
     return out
+
+
+def _evaluate_round(
+    t: ApprovalTypes,
+    budget: npt.NDArray[np.float64],
+    exact: npt.NDArray[np.bool_],
+    heap: list[tuple[float, int]],
+    money_behind: list[float],
+) -> list[tuple[int, float, bool, float]]:
+    """Pop and evaluate every project whose bound may reach the best count; drop the unaffordable ones."""
+    cands: list[tuple[int, float, bool, float]] = []
+    best_eff = 0.0
+    while heap and -heap[0][0] >= best_eff * (1 - TOL):
+        _, c = heapq.heappop(heap)
+        s = t.supporters[c]
+        bs, ws = budget[s], t.supporter_weights[c]
+        money = float(bs @ ws)
+        money_behind[c] = money
+        cost = t.costs[c]
+        if money < cost:
+            if money < cost * (1 - TOL) or exact[s].all():
+                continue  # dropped for good
+            raise _TooClose
+        if money < cost * (1 + TOL) and not exact[s].all():
+            raise _TooClose
+        p, eff, is_int = share_float(float(cost), bs, ws)
+        cands.append((c, eff, is_int, p))
+        best_eff = max(best_eff, eff)
+    return cands
 
 
 def _pay(
