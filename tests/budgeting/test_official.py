@@ -131,11 +131,15 @@ def test_add1_on_real_file_matches_step_by_step_and_counts_less() -> None:
 
 # ---- the pabulib checker as oracle ---------------------------------------------------------------------
 
-checker_module = pytest.importorskip("pabulib.checker")
+
+def _checker() -> object:
+    """A fresh pabulib-checker `Checker` (the reference the pabulib maintainers validate files with)."""
+    module = pytest.importorskip("pabulib.checker", reason="pip install pabulib-checker (test oracle)")
+    return module.Checker()
 
 
 def _checker_for(t: object, ballots: list[frozenset[int]], costs: list[int], budget: int) -> object:
-    c = checker_module.Checker()
+    c = _checker()
     c.meta = {"budget": str(budget)}
     c.projects = {str(p): {"cost": str(cost)} for p, cost in enumerate(costs)}
     c.votes = {str(v): {"vote": ",".join(str(p) for p in sorted(b))} for v, b in enumerate(ballots)}
@@ -210,7 +214,7 @@ def test_checker_verdict_agrees_with_our_recount(rule: str, capsys: pytest.Captu
         pb = read_pb(path)
         if not pb.projects or "selected" not in pb.projects[0]:
             continue
-        results = checker_module.Checker().process_files([str(path)])
+        results = _checker().process_files([str(path)])  # type: ignore[attr-defined]
         errors = results.get(path.stem, {}).get("results", {}).get("errors", {})
         checker_ok = not any("rule not followed" in kind for kind in errors)
         ours_ok = set(count_official_pb(pb).selected) == _declared_winners(pb)
