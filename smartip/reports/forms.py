@@ -292,6 +292,14 @@ class StatusForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
     )
 
+    def __init__(self, *args: Any, current: str | None = None, **kwargs: Any) -> None:
+        """Only the moves forward from `current` are offered (the service enforces the same rule)."""
+        super().__init__(*args, **kwargs)
+        forward = [Status.OPEN, Status.ACKNOWLEDGED, Status.IN_PROGRESS]
+        if current in forward:
+            later = forward[forward.index(current) + 1 :] + [Status.FIXED, Status.CLOSED]
+            self.fields["status"].choices = [(s.value, s.label) for s in later]  # type: ignore[attr-defined]
+
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         if data.get("status") == Status.CLOSED and not data.get("close_reason"):

@@ -18,6 +18,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -66,13 +67,16 @@ def _city(request: HttpRequest) -> City:
 
 
 def _is_htmx(request: HttpRequest) -> bool:
-    return request.headers.get("HX-Request") == "true"
+    """An htmx swap wants the partial; a history restore (back button after a cache miss) wants the page."""
+    return request.headers.get("HX-Request") == "true" and "HX-History-Restore-Request" not in request.headers
 
 
 def _render(
     request: HttpRequest, page: str, partial: str, ctx: dict[str, Any], status: int = 200
 ) -> HttpResponse:
-    return render(request, partial if _is_htmx(request) else page, ctx, status=status)
+    response = render(request, partial if _is_htmx(request) else page, ctx, status=status)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
 def _form_error(form: forms.Form, exc: DomainError, category: Category | None = None) -> int:
@@ -379,7 +383,7 @@ def _detail_context(request: HttpRequest, report: Report, **overrides: Any) -> d
         "reporter_name": None
         if report.is_anonymous or report.reporter is None
         else report.reporter.public_name,
-        "status_form": StatusForm() if can["status"] else None,
+        "status_form": StatusForm(current=report.status) if can["status"] else None,
         "update_form": UpdateForm(
             allow_public=perms.can_comment_public(user, report),
             allow_internal=perms.can_add_note(user, report),
@@ -488,11 +492,12 @@ def reopen(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def change_status(request: HttpRequest, pk: int) -> HttpResponse:
+    report = _get_report(request, pk)
     return _action(
         request,
         pk,
         allowed=perms.can_change_status,
-        form=StatusForm(request.POST),
+        form=StatusForm(request.POST, current=report.status),
         form_key="status_form",
         perform=lambda r, d: services.change_status(
             report=r, by=request.user, status=d["status"], reason=d["close_reason"], text=d["text"]

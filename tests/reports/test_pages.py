@@ -268,6 +268,23 @@ def test_htmx_gets_the_partial_others_the_page(as_user, users, make_report, url_
     assert f"#{report.pk}" in part
 
 
+def test_partials_vary_on_hx_request_and_history_restore_gets_the_page(as_user, users):
+    client = as_user(None)
+    assert "HX-Request" in client.get("/reports/")["Vary"]
+    restore = client.get("/reports/", HTTP_HX_REQUEST="true", HTTP_HX_HISTORY_RESTORE_REQUEST="true")
+    assert "<html" in restore.content.decode()
+
+
+def test_report_form_markup_is_accessible_and_works_without_js(as_user, users, categories):
+    page = as_user(users["citizen"]).get("/reports/new/").content.decode()
+    assert 'enctype="multipart/form-data"' in page and 'type="file"' in page and "multiple" in page
+    assert '<optgroup label="Roads and lighting">' in page  # categories grouped by group
+    assert 'name="lat"' in page and 'name="lon"' in page  # coordinates can be typed
+    assert 'aria-live="polite"' in page and 'name="check"' in page  # htmx region and the no-JS step
+    assert 'for="id_description"' in page and "/static/vendor/leaflet/leaflet.js" in page
+    assert "unpkg.com" not in page and "cdn" not in page.lower()
+
+
 # --- list, map feed and filters ---------------------------------------------------------------------------
 
 
@@ -355,9 +372,9 @@ def test_staff_change_status_through_the_page(as_user, users, make_report):
     # closing without a reason: the form says which field is wrong, nothing changes
     resp = staff.post(f"/reports/{report.pk}/status/", {"status": "closed"})
     assert resp.status_code == 400 and "close_reason" in resp.context["status_form"].errors
-    # going backwards is refused by the service, shown on the status field
+    # going backwards is not offered, and refused on the status field
     resp = staff.post(f"/reports/{report.pk}/status/", {"status": "open"}, **HTMX)
-    assert resp.status_code == 409 and "<html" not in resp.content.decode()
+    assert resp.status_code == 400 and "<html" not in resp.content.decode()
     assert "status" in resp.context["status_form"].errors
     resp = staff.post(
         f"/reports/{report.pk}/status/", {"status": "closed", "close_reason": "no_action"}, **HTMX
@@ -422,6 +439,9 @@ def test_reassign_duplicate_moderate_reopen_flag(as_user, users, manchester, mak
     assert mod.post(f"/reports/{first.pk}/reassign/", {"department": highways.pk}).status_code == 302
     first.refresh_from_db()
     assert first.department == highways
+    # a service conflict (already with that department) comes back on the field, with its 409 status
+    resp = mod.post(f"/reports/{first.pk}/reassign/", {"department": highways.pk})
+    assert resp.status_code == 409 and "department" in resp.context["reassign_form"].errors
     resp = mod.post(f"/reports/{second.pk}/duplicate/", {"original": 999999})
     assert resp.status_code == 400 and "original" in resp.context["duplicate_form"].errors
     assert mod.post(f"/reports/{second.pk}/duplicate/", {"original": first.pk}).status_code == 302
