@@ -19,6 +19,7 @@ import random
 import signal
 import sys
 import time
+from fractions import Fraction
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -67,9 +68,15 @@ def fill_oracle(path: Path, rules: list[str], timeout_s: int, refresh: bool) -> 
     """Run pabutools for the `rules` missing from this instance's cache; save after each rule."""
     from pabutools.election import parse_pabulib
 
-    entry = {"file": path.name, "rules": {}} if refresh else load_cached(path)
+    entry = load_cached(path)
     vtype = _vote_type(path)
-    todo = [r for r in rules if vtype in RULE_BALLOTS[r] and r not in entry["rules"]]
+    known = entry["rules"]
+    if refresh:  # recompute the requested rules, keep the others
+        for rule in rules:
+            known.pop(rule, None)
+    if "knapsack" in known and known["knapsack"].get("algo") != "ilp":  # older cache: primal/dual solver
+        del known["knapsack"]
+    todo = [r for r in rules if vtype in RULE_BALLOTS[r] and r not in known]
     if not todo:
         return entry
     signal.signal(signal.SIGALRM, _alarm)
@@ -86,14 +93,20 @@ def fill_oracle(path: Path, rules: list[str], timeout_s: int, refresh: bool) -> 
         signal.alarm(0)
     for rule in todo:
         signal.alarm(timeout_s)
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         try:
             sel = pabutools_count(instance, multi, rule)
-            entry["rules"][rule] = {"selected": sel, "seconds": time.perf_counter() - t0}
+            entry["rules"][rule] = {
+                "selected": sel,
+                "seconds": time.perf_counter() - t0,
+                "cpu_seconds": time.process_time() - c0,
+            }
+            if rule == "knapsack":
+                entry["rules"][rule]["algo"] = "ilp"
         except _Timeout:
             entry["rules"][rule] = {"timeout": timeout_s}
         except Exception as exc:  # a pabutools failure is a finding, record it
-            entry["rules"][rule] = {"error": f"{type(exc).__name__}: {exc}"}
+            entry["rules"][rule] = {"error": f"{type(exc).__name__}: {exc}", "algo": "ilp"}
         finally:
             signal.alarm(0)
         CACHE_DIR.mkdir(parents=True, exist_ok=True)
@@ -110,12 +123,102 @@ def instance_paths(sample: int | None, seed: int = 0) -> list[Path]:
     return paths
 
 
+def _welfare(election: Any, ids: list[str]) -> Fraction:
+    """Cost_Sat welfare of a set of project ids: sum of cost x supporters (exact)."""
+    from smartip.budgeting.rules.prepared import prepare
+
+    prep = prepare(election)
+    totals = prep.total_sat_q("cost")
+    index = {pid: i for i, pid in enumerate(election.project_ids)}
+    return sum((totals[index[i]] for i in ids), Fraction(0))
+
+
+def compare(paths: list[Path], args: argparse.Namespace) -> int:
+    """Count with ours and compare with the (cached) pabutools outcomes; print the report."""
+    from smartip.budgeting.pabulib import load_election
+    from smartip.budgeting.rules import RULES, count
+
+    stats = {
+        r: {"agree": 0, "same_order": 0, "n": 0, "timeout": 0, "ours_s": 0.0, "pabu_s": 0.0}
+        for r in args.rules
+    }
+    slow: list[tuple[float, float, str, str]] = []
+    mismatches: list[str] = []
+    lodz: dict[str, float] = {}
+    for path in paths:
+        try:
+            election = load_election(path)
+        except Exception as exc:
+            mismatches.append(f"{path.name}: our parser failed: {exc}")
+            continue
+        rules = [r for r in args.rules if election.ballot_kind in RULES[r].ballots]
+        entry = (
+            load_cached(path) if args.cached_only else fill_oracle(path, rules, args.timeout, args.refresh)
+        )
+        for rule in rules:
+            if args.cached_only and "selected" not in entry["rules"].get(rule, {}):
+                stats[rule]["timeout"] += 1
+                continue
+            t0, c0 = time.perf_counter(), time.process_time()
+            ours = list(count(election, rule).selected_ids(election.project_ids))
+            ours_s, ours_cpu = time.perf_counter() - t0, time.process_time() - c0
+            if path.stem == "Poland_Lodz_2020":
+                lodz[rule] = ours_s
+            ref = entry["rules"].get(rule, {})
+            st = stats[rule]
+            if "selected" not in ref:
+                st["timeout"] += 1
+                if "error" in ref:
+                    mismatches.append(f"{path.name} {rule}: pabutools failed: {ref['error']}")
+                continue
+            st["n"] += 1
+            st["ours_s"] += ours_s
+            st["pabu_s"] += ref["seconds"]
+            if "cpu_seconds" in ref:
+                st["n_cpu"] += 1
+                st["ours_cpu"] += ours_cpu
+                st["pabu_cpu"] += ref["cpu_seconds"]
+            slow.append((ours_s, ref["seconds"], rule, path.name))
+            theirs = ref["selected"]
+            if rule == "knapsack":
+                ok = _welfare(election, ours) == _welfare(election, theirs)
+            else:
+                ok = set(ours) == set(theirs)
+            st["agree"] += ok
+            st["same_order"] += ours == theirs
+            if not ok:
+                mismatches.append(f"{path.name} {rule}: ours {ours} pabutools {theirs}")
+    print(f"{len(paths)} instances from {DATA_DIR}")
+    print(
+        f"{'rule':<16}{'agree':>12}{'same order':>12}{'not verif.':>11}{'ours s':>10}{'pabutools s':>13}{'ratio':>9}"
+    )
+    for rule, st in stats.items():
+        ratio = st["pabu_s"] / st["ours_s"] if st["ours_s"] else float("nan")
+        print(
+            f"{rule:<16}{st['agree']:>6}/{st['n']:<5}{st['same_order']:>12}{st['timeout']:>11}"
+            f"{st['ours_s']:>10.2f}{st['pabu_s']:>13.1f}{ratio:>8.0f}x"
+        )
+    print(
+        "(knapsack agrees when the welfare is equal; times: rule call only, instances verified on both sides)"
+    )
+    if lodz:
+        print("Poland_Lodz_2020, ours: " + ", ".join(f"{r} {s:.3f}s" for r, s in lodz.items()))
+    print("ten slowest (ours):")
+    for ours_s, pabu_s, rule, name in sorted(slow, reverse=True)[:10]:
+        print(f"  {ours_s:8.3f}s  (pabutools {pabu_s:8.2f}s)  {rule:<16} {name}")
+    print(f"{len(mismatches)} mismatches")
+    for line in mismatches:
+        print("  " + line)
+    return 1 if mismatches else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sample", type=int, default=None, help="random sample of N instances (+ the largest)")
     ap.add_argument("--rules", nargs="+", default=ALL_RULES, choices=ALL_RULES)
     ap.add_argument("--refresh", action="store_true", help="recompute the cached pabutools outcomes")
     ap.add_argument("--oracle-only", action="store_true", help="only fill the pabutools cache")
+    ap.add_argument("--cached-only", action="store_true", help="never run pabutools; skip what is not cached")
     ap.add_argument("--timeout", type=int, default=120, help="seconds per pabutools rule call")
     args = ap.parse_args(argv)
     if not DATA_DIR.is_dir():
@@ -128,9 +231,7 @@ def main(argv: list[str] | None = None) -> int:
             fill_oracle(path, args.rules, args.timeout, args.refresh)
             print(f"[{i + 1}/{len(paths)}] {path.name} {time.perf_counter() - t0:.1f}s", flush=True)
         return 0
-    from benchmarks_compare import compare  # type: ignore[import-not-found]
-
-    return int(compare(paths, args))
+    return compare(paths, args)
 
 
 if __name__ == "__main__":

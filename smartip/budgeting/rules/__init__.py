@@ -56,7 +56,7 @@ def _mes_notes(prep: Prepared, res: MesResult, stage: str = "mes") -> list[Proje
     chosen = set(res.selected)
     for p in range(prep.n_projects):
         if p not in chosen:
-            left = float(res.money_left[p])
+            left = float(res.money_left[p]) if res.money_left is not None else float("nan")
             short = max(float(prep.cost[p]) - left, 0.0)
             notes.append(ProjectNote(p, False, float(prep.cost[p]), available=left, shortfall=short))
     return notes

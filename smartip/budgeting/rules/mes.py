@@ -14,6 +14,7 @@ rho is recorded every round, so the outcome equals pabutools' exact-arithmetic o
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -43,9 +44,11 @@ class MesResult:
     selected: list[int]  # up-front free projects first, then one per round
     rounds: list[MesRound]
     upfront: list[int]
-    money_left: FloatArray  # per project: what its supporters hold at the end
+    budgets: FloatArray  # per voter, at the end
     per_voter_budget: Fraction
     dropped: dict[int, int] = field(default_factory=dict)  # project -> round it became unaffordable
+    signature: bytes = b""  # digest of the run's whole decision path (see `run_mes`)
+    money_left: FloatArray | None = None  # per project, filled by the entry points (`money_left`)
 
 
 def _integral(values: FloatArray, what: str) -> IntArray:
@@ -94,6 +97,11 @@ class _Run:
         self.b = np.full(setup.prep.n_voters, self.b0f)
         setup.ledger.reset(b0)
         self.exact: dict[int, tuple[Fraction, BoolArray]] = {}
+        self.path = hashlib.blake2b(digest_size=20)
+
+    def trace(self, p: int, mask: BoolArray | None) -> None:
+        self.path.update(p.to_bytes(4, "little"))
+        self.path.update(b"-" if mask is None else np.packbits(mask).tobytes())
 
     def money(self, p: int) -> tuple[FloatArray, FloatArray, float]:
         seg = self.s.segment(p)
@@ -106,15 +114,18 @@ class _Run:
         s, cost = self.s, float(self.s.prep.cost[p])
         bb, wb, money = self.money(p)
         if money < cost * (1 - TOL):
+            self.trace(p, None)
             return None
         seg = s.segment(p)
         if money <= cost * (1 + TOL):  # too close: decide and price exactly
             voters = s.voter[seg]
             if s.ledger.total(voters) < s.prep.cost_q[p]:
+                self.trace(p, None)
                 return None
             band = bb > 0
             pay, pays_all = exact_payment(s.ledger, s.prep.cost_q[p], voters, s.value[seg], band, ~band)
             self.exact[p] = (pay, pays_all)
+            self.trace(p, pays_all)
             return float(pay / s.scale_q[p]), money
         val, wv = s.value_f[seg], s.wv[seg]
         t = cost / s.mass[p]
@@ -126,26 +137,33 @@ class _Run:
             if int(poor.sum()) == n_poor:
                 break
             n_poor = int(poor.sum())
+        self.trace(p, poor)
         return t / float(s.scale_f[p]), money
+
+    def classify(self, p: int, rho: float) -> tuple[BoolArray, BoolArray]:
+        """(band, poor): supporters too close to their share to call, and surely paying all they have."""
+        s, seg = self.s, self.s.segment(p)
+        bb = self.b[s.voter[seg]]
+        thr = rho * float(s.scale_f[p]) * s.value_f[seg]
+        band = np.abs(bb - thr) <= TOL * (self.b0f + thr)
+        return band, ~band & (bb < thr)
 
     def exact_pay(self, p: int, rho: float) -> tuple[Fraction, BoolArray]:
         if p not in self.exact:
             s, seg = self.s, self.s.segment(p)
-            bb = self.b[s.voter[seg]]
-            thr = rho * float(s.scale_f[p]) * s.value_f[seg]
-            band = np.abs(bb - thr) <= TOL * (self.b0f + thr)
-            poor = ~band & (bb < thr)
+            band, poor = self.classify(p, rho)
             self.exact[p] = exact_payment(s.ledger, s.prep.cost_q[p], s.voter[seg], s.value[seg], band, poor)
         return self.exact[p]
 
-    def pay(self, p: int, unit: Fraction, pays_all: BoolArray) -> None:
+    def pay(self, p: int, unit: Fraction | None, pays_all: BoolArray, unit_f: float) -> None:
+        """Supporters of p pay; `unit=None` leaves the exact unit to the ledger (settled when needed)."""
         s, seg = self.s, self.s.segment(p)
         voters = s.voter[seg]
         rich = ~pays_all
-        s.ledger.record(unit, voters[rich], s.value[seg][rich], voters[pays_all])
+        s.ledger.record(unit, voters[rich], s.value[seg][rich], voters[pays_all], s.prep.cost_q[p])
         self.b[voters[pays_all]] = 0.0
         rv = voters[rich]
-        self.b[rv] = np.maximum(self.b[rv] - float(unit) * s.value_f[seg][rich], 0.0)
+        self.b[rv] = np.maximum(self.b[rv] - unit_f * s.value_f[seg][rich], 0.0)
 
 
 def run_mes(setup: MesSetup, b0: Fraction) -> MesResult:
@@ -178,26 +196,48 @@ def run_mes(setup: MesSetup, b0: Fraction) -> MesResult:
         if not seen:
             break
         tied = [p for p, (rho, _) in seen.items() if rho <= best * (1 + TOL)]
-        priced = {p: run.exact_pay(p, seen[p][0]) for p in tied}
-        winner = min(tied, key=lambda p: (priced[p][0] / setup.scale_q[p], prep.rank[p]))
-        unit, pays_all = priced[winner]
-        rounds.append(
-            MesRound(winner, float(unit / setup.scale_q[winner]), seen[winner][1], float(prep.cost[winner]))
-        )
-        run.pay(winner, unit, pays_all)
+        unit: Fraction | None
+        if len(tied) == 1 and tied[0] not in run.exact:
+            winner = tied[0]
+            band, pays_all = run.classify(winner, seen[winner][0])
+            unit = None
+            if band.any():
+                unit, pays_all = run.exact_pay(winner, seen[winner][0])
+        else:
+            priced = {p: run.exact_pay(p, seen[p][0]) for p in tied}
+            winner = min(tied, key=lambda p: (priced[p][0] / setup.scale_q[p], prep.rank[p]))
+            unit, pays_all = priced[winner]
+        rho_f = seen[winner][0] if unit is None else float(unit / setup.scale_q[winner])
+        rounds.append(MesRound(winner, rho_f, seen[winner][1], float(prep.cost[winner])))
+        run.trace(winner, pays_all)
+        run.pay(winner, unit, pays_all, rho_f * float(setup.scale_f[winner]) if unit is None else float(unit))
         run.exact.clear()
         active[winner] = False
-    w_b = run.b[setup.voter] * prep.weight[setup.voter]
-    money_left = np.bincount(
-        np.repeat(np.arange(prep.n_projects), np.diff(setup.ptr)), weights=w_b, minlength=prep.n_projects
-    )
     return MesResult(
-        setup.upfront + [r.project for r in rounds], rounds, setup.upfront, money_left, b0, dropped
+        setup.upfront + [r.project for r in rounds],
+        rounds,
+        setup.upfront,
+        run.b,
+        b0,
+        dropped,
+        run.path.digest(),
     )
+
+
+def money_left(setup: MesSetup, result: MesResult) -> FloatArray:
+    """Per project: what its supporters hold at the end of the run."""
+    prep = setup.prep
+    w_b = result.budgets[setup.voter] * prep.weight[setup.voter]
+    proj_of = np.repeat(np.arange(prep.n_projects), np.diff(setup.ptr))
+    return np.bincount(proj_of, weights=w_b, minlength=prep.n_projects)
 
 
 def method_of_equal_shares(prep: Prepared, sat: SatKind) -> MesResult:
     setup = MesSetup(prep, sat)
     if prep.total_weight_q == 0:
-        return MesResult([], [], [], np.zeros(prep.n_projects), Fraction(0))
-    return run_mes(setup, prep.budget_q / prep.total_weight_q)
+        return MesResult(
+            [], [], [], np.zeros(prep.n_voters), Fraction(0), money_left=np.zeros(prep.n_projects)
+        )
+    result = run_mes(setup, prep.budget_q / prep.total_weight_q)
+    result.money_left = money_left(setup, result)
+    return result

@@ -20,22 +20,31 @@ IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 
 
+_NEVER = np.iinfo(np.int64).max
+
+
 class ExactLedger:
-    """Exact budgets of all voters of one MES run (see the module docstring)."""
+    """Exact budgets of all voters of one MES run (see the module docstring).
+
+    A round whose float classification is certain (nobody's budget is near her share) is recorded with
+    its unit pending; pending units are settled, in order, the first time an exact figure is asked for.
+    """
 
     def __init__(self, n_voters: int, max_rounds: int, weight: IntArray | None, max_unit_value: int) -> None:
         dtype = np.uint8 if max_unit_value < 256 else np.int32
         self.paid = np.zeros((n_voters, max(max_rounds, 1)), dtype=dtype)
-        self.zeroed = np.zeros(n_voters, dtype=bool)
+        self.zeroed_at = np.full(n_voters, _NEVER, dtype=np.int64)  # round in which the voter paid all
         self.weight = weight  # integer multiplicities, None = all 1
-        self.units: list[Fraction] = []
+        self.units: list[Fraction | None] = []
+        self.pending: list[tuple[int, Fraction, IntArray, int]] = []  # (round, cost, poor voters, rich mass)
         self.b0 = Fraction(0)
 
     def reset(self, b0: Fraction) -> None:
         if self.units:
             self.paid[:, : len(self.units)] = 0
-        self.zeroed[:] = False
+        self.zeroed_at[:] = _NEVER
         self.units = []
+        self.pending = []
         self.b0 = b0
 
     def _weights(self, voters: IntArray) -> IntArray:
@@ -43,19 +52,30 @@ class ExactLedger:
             return np.ones(len(voters), dtype=np.int64)
         return self.weight[voters]
 
-    def total(self, voters: IntArray) -> Fraction:
-        """Exact sum of weight * budget over `voters`."""
-        live = voters[~self.zeroed[voters]]
+    def _total_at(self, voters: IntArray, rnd: int) -> Fraction:
+        live = voters[self.zeroed_at[voters] >= rnd]
         w = self._weights(live)
         out = self.b0 * int(w.sum())
-        r = len(self.units)
-        if r and len(live):
-            cols = w @ self.paid[live, :r].astype(np.int64)
-            out -= sum((u * int(c) for u, c in zip(self.units, cols.tolist(), strict=False) if c), Fraction(0))
+        if rnd and len(live):
+            cols = (w @ self.paid[live, :rnd].astype(np.int64)).tolist()
+            units = self.units
+            out -= sum((units[i] * c for i, c in enumerate(cols) if c), Fraction(0))  # type: ignore[operator]
         return out
 
+    def settle(self) -> None:
+        """Compute the exact unit of every pending round (in order: each needs the earlier ones)."""
+        for rnd, cost, poor, rich_mass in self.pending:
+            self.units[rnd] = (cost - self._total_at(poor, rnd)) / rich_mass if rich_mass else Fraction(0)
+        self.pending = []
+
+    def total(self, voters: IntArray) -> Fraction:
+        """Exact sum of weight * budget over `voters`, now."""
+        self.settle()
+        return self._total_at(voters, len(self.units))
+
     def budgets(self, voters: IntArray) -> list[Fraction]:
-        """Exact budget of each voter in `voters` (grouped by identical payment history)."""
+        """Exact budget of each voter in `voters` now (grouped by identical payment history)."""
+        self.settle()
         r = len(self.units)
         if not len(voters):
             return []
@@ -63,18 +83,26 @@ class ExactLedger:
         uniq, inverse = np.unique(rows, axis=0, return_inverse=True)
         values = []
         for row in uniq.tolist():
-            values.append(self.b0 - sum((self.units[i] * c for i, c in enumerate(row) if c), Fraction(0)))
-        zero = self.zeroed[voters]
+            values.append(self.b0 - sum((self.units[i] * c for i, c in enumerate(row) if c), Fraction(0)))  # type: ignore[operator]
+        zero = self.zeroed_at[voters] < r
         return [Fraction(0) if zero[k] else values[int(i)] for k, i in enumerate(inverse.ravel().tolist())]
 
-    def record(self, unit: Fraction, rich: IntArray, rich_value: IntArray, poor: IntArray) -> None:
-        """Apply one funded project: `rich` voters paid `rich_value * unit`, `poor` paid everything."""
+    def record(
+        self, unit: Fraction | None, rich: IntArray, rich_value: IntArray, poor: IntArray, cost: Fraction
+    ) -> None:
+        """Apply one funded project: `rich` voters paid `rich_value * unit`, `poor` paid everything.
+
+        `unit=None` defers the exact unit (the classification must then be exactly right).
+        """
         col = len(self.units)
         if col >= self.paid.shape[1]:
             raise Invalid("more MES rounds than projects", field="rounds")
         self.units.append(unit)
         self.paid[rich, col] = rich_value
-        self.zeroed[poor] = True
+        self.zeroed_at[poor] = col
+        if unit is None:
+            mass = int(self._weights(rich) @ rich_value.astype(np.int64))
+            self.pending.append((col, cost, poor, mass))
 
 
 def exact_payment(
@@ -98,7 +126,9 @@ def exact_payment(
     rich_mass = int((w[rich] * value[rich]).sum())
     idx = np.flatnonzero(band)
     bud = ledger.budgets(voters[idx])
-    items = sorted(zip(bud, value[idx].tolist(), w[idx].tolist(), idx.tolist(), strict=False), key=lambda t: t[0] / t[1])
+    items = sorted(
+        zip(bud, value[idx].tolist(), w[idx].tolist(), idx.tolist(), strict=False), key=lambda t: t[0] / t[1]
+    )
     band_money = sum((b * wi for b, _, wi, _ in items), Fraction(0))
     band_mass = sum(vi * wi for _, vi, wi, _ in items)
     spent = Fraction(0)

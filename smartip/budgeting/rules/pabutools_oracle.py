@@ -61,7 +61,10 @@ def pabutools_count(instance: Any, profile: Any, rule: str) -> list[str]:
     elif rule == "phragmen":
         out = pr.sequential_phragmen(instance, profile)
     elif rule == "knapsack":
-        out = pr.max_additive_utilitarian_welfare(instance, profile, sat_class=_sat("cost"))
+        # the default primal/dual solver crashes (IndexError) on some instances: use the ILP (PuLP + CBC)
+        out = pr.max_additive_utilitarian_welfare(
+            instance, profile, sat_class=_sat("cost"), inner_algo=pr.MaxAddUtilWelfareAlgo.ILP_SOLVER
+        )
     else:
         raise ValueError(f"unknown rule {rule!r}")
     return [p.name for p in out]

@@ -94,7 +94,8 @@ def prepare(election: Election) -> Prepared:
     if len(proj) and (proj.min() < 0 or proj.max() >= m):
         raise Invalid("a ballot names a project index out of range", field="entry_project")
     voter = np.repeat(np.arange(n, dtype=np.int64), np.diff(vptr))
-    order = np.argsort(proj, kind="stable")  # entries are voter-major: voters stay ascending
+    key = proj.astype(np.int16) if m < 2**15 else proj  # stable sort of 16-bit ints is a radix sort
+    order = np.argsort(key, kind="stable")  # entries are voter-major: voters stay ascending
     proj, voter, score = proj[order], voter[order], score[order]
     if len(proj) > 1:  # a project twice in one ballot: keep the last occurrence (pabutools' dict/set)
         dup = (proj[1:] == proj[:-1]) & (voter[1:] == voter[:-1])
