@@ -141,7 +141,7 @@ def test_largest_instance_greedy_and_mes() -> None:
 
 
 @st.composite
-def elections(draw: st.DrawFn, kind: str = "approval") -> Election:
+def elections(draw: st.DrawFn, kind: str = "approval", scale: int = 1) -> Election:
     m = draw(st.integers(1, 7))
     n = draw(st.integers(1, 9))
     costs = draw(st.lists(st.sampled_from([0, 1, 2, 3, 4, 5, 6, 10, 2.5]), min_size=m, max_size=m))
@@ -184,6 +184,15 @@ def test_random_approval_matches_pabutools(e: Election) -> None:
         "phragmen",
         "knapsack",
     ]:
+        assert_same(e, rule, ours_ids(e, rule), pabutools_count(instance, profile, rule))
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(elections(scale=37))
+def test_random_add1_with_many_steps_matches_pabutools(e: Election) -> None:
+    # budgets ~37x the per-voter increment: Add-1 takes many steps, so the jumps over equal paths are exercised
+    instance, profile = to_pabutools(e)
+    for rule in ["mes-add1", "mes-add1-greedy"]:
         assert_same(e, rule, ours_ids(e, rule), pabutools_count(instance, profile, rule))
 
 

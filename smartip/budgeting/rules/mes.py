@@ -85,9 +85,17 @@ class MesSetup:
         free = [p for p in range(prep.n_projects) if mass[p] > 0 and prep.cost_q[p] == 0 and sat != "cost"]
         self.upfront = sorted(free, key=lambda p: prep.rank[p])
         self.ledger = ExactLedger(prep.n_voters, len(positive), self.w_int, int(self.value.max(initial=1)))
-
-    def segment(self, p: int) -> slice:
-        return slice(int(self.ptr[p]), int(self.ptr[p + 1]))
+        # per-project views and Python scalars: the run loop is dominated by per-call overhead
+        cuts = self.ptr.tolist()
+        spans = list(zip(cuts[:-1], cuts[1:], strict=True))
+        self.sup = [self.voter[a:b] for a, b in spans]
+        self.val = [self.value[a:b] for a, b in spans]
+        self.val_f = [self.value_f[a:b] for a, b in spans]
+        self.wv_p = [self.wv[a:b] for a, b in spans]
+        self.w_p = [prep.weight[self.voter[a:b]] for a, b in spans] if self.weighted else None
+        self.cost_f = prep.cost.tolist()
+        self.scale_fl = self.scale_f.tolist()
+        self.mass_fl = mass.tolist()
 
 
 class _Run:
@@ -104,90 +112,87 @@ class _Run:
         self.path.update(b"-" if mask is None else np.packbits(mask).tobytes())
 
     def money(self, p: int) -> tuple[FloatArray, FloatArray, float]:
-        seg = self.s.segment(p)
-        bb = self.b[self.s.voter[seg]]
-        wb = bb * self.s.prep.weight[self.s.voter[seg]] if self.s.weighted else bb
+        bb = self.b[self.s.sup[p]]
+        wb = bb * self.s.w_p[p] if self.s.w_p is not None else bb
         return bb, wb, float(wb.sum())
 
     def evaluate(self, p: int) -> tuple[float, float] | None:
         """(rho, money) of p now, or None when its supporters cannot pay it (exactly)."""
-        s, cost = self.s, float(self.s.prep.cost[p])
+        s, cost = self.s, self.s.cost_f[p]
         bb, wb, money = self.money(p)
         if money < cost * (1 - TOL):
             self.trace(p, None)
             return None
-        seg = s.segment(p)
         if money <= cost * (1 + TOL):  # too close: decide and price exactly
-            voters = s.voter[seg]
+            voters = s.sup[p]
             if s.ledger.total(voters) < s.prep.cost_q[p]:
                 self.trace(p, None)
                 return None
             band = bb > 0
-            pay, pays_all = exact_payment(s.ledger, s.prep.cost_q[p], voters, s.value[seg], band, ~band)
+            pay, pays_all = exact_payment(s.ledger, s.prep.cost_q[p], voters, s.val[p], band, ~band)
             self.exact[p] = (pay, pays_all)
             self.trace(p, pays_all)
             return float(pay / s.scale_q[p]), money
-        val, wv = s.value_f[seg], s.wv[seg]
-        t = cost / s.mass[p]
+        val, wv = s.val_f[p], s.wv_p[p]
+        t = cost / s.mass_fl[p]
         poor = bb < t * val
-        n_poor = int(poor.sum())
+        n_poor = np.count_nonzero(poor)
         while n_poor:
             t = (cost - float(wb[poor].sum())) / float(wv[~poor].sum())
             poor = bb < t * val
-            if int(poor.sum()) == n_poor:
+            n_new = np.count_nonzero(poor)
+            if n_new == n_poor:
                 break
-            n_poor = int(poor.sum())
+            n_poor = n_new
         self.trace(p, poor)
-        return t / float(s.scale_f[p]), money
+        return t / s.scale_fl[p], money
 
     def classify(self, p: int, rho: float) -> tuple[BoolArray, BoolArray]:
         """(band, poor): supporters too close to their share to call, and surely paying all they have."""
-        s, seg = self.s, self.s.segment(p)
-        bb = self.b[s.voter[seg]]
-        thr = rho * float(s.scale_f[p]) * s.value_f[seg]
+        s = self.s
+        bb = self.b[s.sup[p]]
+        thr = s.val_f[p] * (rho * s.scale_fl[p])
         band = np.abs(bb - thr) <= TOL * (self.b0f + thr)
         return band, ~band & (bb < thr)
 
     def exact_pay(self, p: int, rho: float) -> tuple[Fraction, BoolArray]:
         if p not in self.exact:
-            s, seg = self.s, self.s.segment(p)
+            s = self.s
             band, poor = self.classify(p, rho)
-            self.exact[p] = exact_payment(s.ledger, s.prep.cost_q[p], s.voter[seg], s.value[seg], band, poor)
+            self.exact[p] = exact_payment(s.ledger, s.prep.cost_q[p], s.sup[p], s.val[p], band, poor)
         return self.exact[p]
 
     def pay(self, p: int, unit: Fraction | None, pays_all: BoolArray, unit_f: float) -> None:
         """Supporters of p pay; `unit=None` leaves the exact unit to the ledger (settled when needed)."""
-        s, seg = self.s, self.s.segment(p)
-        voters = s.voter[seg]
+        s = self.s
+        voters = s.sup[p]
         rich = ~pays_all
-        s.ledger.record(unit, voters[rich], s.value[seg][rich], voters[pays_all], s.prep.cost_q[p])
-        self.b[voters[pays_all]] = 0.0
         rv = voters[rich]
-        self.b[rv] = np.maximum(self.b[rv] - unit_f * s.value_f[seg][rich], 0.0)
+        s.ledger.record(unit, rv, s.val[p][rich], voters[pays_all], s.prep.cost_q[p])
+        self.b[voters[pays_all]] = 0.0
+        self.b[rv] = np.maximum(self.b[rv] - unit_f * s.val_f[p][rich], 0.0)
 
 
 def run_mes(setup: MesSetup, b0: Fraction) -> MesResult:
     """One MES run with per-voter budget `b0` (exact), as pabutools' `mes_inner_algo` (resolute)."""
     prep = setup.prep
     run = _Run(setup, b0)
-    cand = np.array(setup.candidates, dtype=np.int64)
-    stale = np.full(prep.n_projects, np.inf)
-    if len(cand):
-        stale[cand] = prep.cost[cand] / setup.mass[cand] / setup.scale_f[cand]
-    active = np.zeros(prep.n_projects, dtype=bool)
-    active[cand] = True
+    stale = [np.inf] * prep.n_projects
+    for p in setup.candidates:
+        stale[p] = setup.cost_f[p] / setup.mass_fl[p] / setup.scale_fl[p]
+    live = list(setup.candidates)
     rounds: list[MesRound] = []
     dropped: dict[int, int] = {}
     while True:
-        live = np.flatnonzero(active)
         best = np.inf
         seen: dict[int, tuple[float, float]] = {}
-        for p in live[np.argsort(stale[live], kind="stable")].tolist():
+        live.sort(key=stale.__getitem__)
+        for p in list(live):
             if stale[p] > best * (1 + TOL):
                 break
             got = run.evaluate(p)
             if got is None:
-                active[p] = False
+                live.remove(p)
                 dropped[p] = len(rounds)
                 continue
             stale[p] = got[0]
@@ -208,11 +213,11 @@ def run_mes(setup: MesSetup, b0: Fraction) -> MesResult:
             winner = min(tied, key=lambda p: (priced[p][0] / setup.scale_q[p], prep.rank[p]))
             unit, pays_all = priced[winner]
         rho_f = seen[winner][0] if unit is None else float(unit / setup.scale_q[winner])
-        rounds.append(MesRound(winner, rho_f, seen[winner][1], float(prep.cost[winner])))
+        rounds.append(MesRound(winner, rho_f, seen[winner][1], setup.cost_f[winner]))
         run.trace(winner, pays_all)
-        run.pay(winner, unit, pays_all, rho_f * float(setup.scale_f[winner]) if unit is None else float(unit))
+        run.pay(winner, unit, pays_all, rho_f * setup.scale_fl[winner] if unit is None else float(unit))
         run.exact.clear()
-        active[winner] = False
+        live.remove(winner)
     return MesResult(
         setup.upfront + [r.project for r in rounds],
         rounds,

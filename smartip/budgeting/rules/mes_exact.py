@@ -59,7 +59,7 @@ class ExactLedger:
         if rnd and len(live):
             cols = (w @ self.paid[live, :rnd].astype(np.int64)).tolist()
             units = self.units
-            out -= sum((units[i] * c for i, c in enumerate(cols) if c), Fraction(0))  # type: ignore[operator]
+            out -= sum((units[i] * c for i, c in enumerate(cols) if c), Fraction(0))
         return out
 
     def settle(self) -> None:
@@ -83,7 +83,7 @@ class ExactLedger:
         uniq, inverse = np.unique(rows, axis=0, return_inverse=True)
         values = []
         for row in uniq.tolist():
-            values.append(self.b0 - sum((self.units[i] * c for i, c in enumerate(row) if c), Fraction(0)))  # type: ignore[operator]
+            values.append(self.b0 - sum((self.units[i] * c for i, c in enumerate(row) if c), Fraction(0)))
         zero = self.zeroed_at[voters] < r
         return [Fraction(0) if zero[k] else values[int(i)] for k, i in enumerate(inverse.ravel().tolist())]
 
@@ -101,7 +101,8 @@ class ExactLedger:
         self.paid[rich, col] = rich_value
         self.zeroed_at[poor] = col
         if unit is None:
-            mass = int(self._weights(rich) @ rich_value.astype(np.int64))
+            values = rich_value.astype(np.int64)
+            mass = int(values.sum() if self.weight is None else self.weight[rich] @ values)
             self.pending.append((col, cost, poor, mass))
 
 
