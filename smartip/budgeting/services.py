@@ -468,3 +468,8 @@ def get_process(city_slug: str, slug: str) -> Process:
     if process is None:
         raise NotFound("no such process", field="process")
     return process
+
+
+def audit_export(*, process: Process, by: User | None) -> None:
+    actor = by if by is not None and by.is_authenticated else None
+    _audit(process, actor, "exported")

@@ -44,6 +44,7 @@ def register_routers() -> None:
     """Each domain adds its router here (the composition root)."""
     from smartip.accounts.api import router as accounts_router
     from smartip.cities.api import router as cities_router
+    from smartip.budgeting.api import router as budgeting_router
     from smartip.reports.api import router as reports_router
     from smartip.sensing.api import router as sensing_router
 
@@ -51,3 +52,4 @@ def register_routers() -> None:
     api.add_router("/accounts", accounts_router)
     api.add_router("/reports", reports_router)
     api.add_router("/sensing", sensing_router)
+    api.add_router("/budgeting", budgeting_router)

@@ -1,0 +1,280 @@
+"""The PB JSON API: the same services and permissions as the pages."""
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from ninja import Router, Status
+from ninja.pagination import PageNumberPagination, paginate
+
+from smartip.accounts.auth import REQUIRED
+from smartip.budgeting import services
+from smartip.budgeting.io import export_pabulib
+from smartip.budgeting.models import BudgetArea, Milestone, Outcome, Phase, Process, Project, Proposal
+from smartip.budgeting.schemas import (
+    AssistedBallotIn,
+    BallotIn,
+    BallotOut,
+    CensusIn,
+    Choice,
+    MergeIn,
+    MilestoneIn,
+    MilestoneOut,
+    OutcomeOut,
+    PhaseIn,
+    ProcessOut,
+    ProjectOut,
+    ProposalIn,
+    ProposalOut,
+    ReviewIn,
+)
+from smartip.core.errors import Forbidden, Invalid, NotFound
+
+router = Router(tags=["budgeting"])
+PUBLIC_RESULTS = (Phase.RESULTS, Phase.DELIVERY)
+
+
+def _process(request: HttpRequest, process_id: int) -> Process:
+    process = Process.objects.select_related("city").filter(pk=process_id).first()
+    if process is None or (process.phase == Phase.DRAFT and not services.can_manage(request.user, process)):
+        raise NotFound("no such process", field="process_id")
+    return process
+
+
+def _area(process: Process, area_id: int) -> BudgetArea:
+    area = process.areas.filter(pk=area_id).first()
+    if area is None:
+        raise Invalid("no such budget in this process", field="area_id")
+    return area
+
+
+def _process_out(p: Process) -> ProcessOut:
+    return ProcessOut(
+        id=p.pk,
+        city=p.city.slug,
+        slug=p.slug,
+        title=p.title,
+        description=p.description,
+        phase=p.phase,
+        ballot_kind=p.ballot_kind,
+        min_projects=p.min_projects,
+        max_projects=p.max_projects,
+        total_points=p.total_points,
+        max_points_per_project=p.max_points_per_project,
+        rule=p.rule,
+        verification=p.verification,
+        currency=p.currency,
+        voting_open=p.voting_open,
+        voting_close=p.voting_close,
+        areas=[
+            {"id": a.pk, "name": a.name, "budget": a.budget, "category": a.category} for a in p.areas.all()
+        ],
+    )
+
+
+def _proposal_out(p: Proposal) -> ProposalOut:
+    return ProposalOut(
+        id=p.pk,
+        area_id=p.area_id,
+        title=p.title,
+        description=p.description,
+        category=p.category,
+        lat=p.lat,
+        lon=p.lon,
+        estimated_cost=p.estimated_cost,
+        status=p.status,
+        review_reason=p.review_reason,
+        official_cost=p.official_cost,
+        supporters=getattr(p, "n_supporters", None) or p.supporters.count(),
+    )
+
+
+@router.get("/processes", response=list[ProcessOut])
+def list_processes(request: HttpRequest, city: str | None = None) -> list[ProcessOut]:
+    qs = Process.objects.public().select_related("city").prefetch_related("areas")
+    if city:
+        qs = qs.filter(city__slug=city)
+    return [_process_out(p) for p in qs]
+
+
+@router.get("/processes/{process_id}", response=ProcessOut)
+def process_detail(request: HttpRequest, process_id: int) -> ProcessOut:
+    return _process_out(_process(request, process_id))
+
+
+@router.post("/processes/{process_id}/phase", response=ProcessOut, auth=REQUIRED)
+def set_phase(request: HttpRequest, process_id: int, payload: PhaseIn) -> ProcessOut:
+    process = services.set_phase(process=_process(request, process_id), by=request.user, phase=payload.phase)
+    return _process_out(process)
+
+
+@router.get("/processes/{process_id}/proposals", response=list[ProposalOut])
+@paginate(PageNumberPagination, page_size=50)
+def list_proposals(request: HttpRequest, process_id: int, status: str | None = None) -> list[ProposalOut]:
+    from django.db.models import Count
+
+    qs = _process(request, process_id).proposals.annotate(n_supporters=Count("supporters")).order_by("-id")
+    if status:
+        qs = qs.filter(status=status)
+    return [_proposal_out(p) for p in qs]
+
+
+@router.post("/processes/{process_id}/proposals", response={201: ProposalOut}, auth=REQUIRED)
+def submit_proposal(request: HttpRequest, process_id: int, payload: ProposalIn) -> Status[ProposalOut]:
+    process = _process(request, process_id)
+    proposal = services.submit_proposal(
+        process=process,
+        author=request.user,
+        area=_area(process, payload.area_id),
+        title=payload.title,
+        description=payload.description,
+        estimated_cost=payload.estimated_cost,
+        category=payload.category,
+        lat=payload.lat,
+        lon=payload.lon,
+    )
+    return Status(201, _proposal_out(proposal))
+
+
+def _proposal(request: HttpRequest, proposal_id: int) -> Proposal:
+    proposal = Proposal.objects.select_related("process__city", "area").filter(pk=proposal_id).first()
+    if proposal is None:
+        raise NotFound("no such proposal", field="proposal_id")
+    _process(request, proposal.process_id)
+    return proposal
+
+
+@router.post("/proposals/{proposal_id}/support", response=ProposalOut, auth=REQUIRED)
+def support(request: HttpRequest, proposal_id: int) -> ProposalOut:
+    return _proposal_out(
+        services.support_proposal(proposal=_proposal(request, proposal_id), user=request.user)
+    )
+
+
+@router.post("/proposals/{proposal_id}/review", response=ProposalOut, auth=REQUIRED)
+def review(request: HttpRequest, proposal_id: int, payload: ReviewIn) -> ProposalOut:
+    proposal = services.review_proposal(
+        proposal=_proposal(request, proposal_id),
+        by=request.user,
+        feasible=payload.feasible,
+        reason=payload.reason,
+        official_cost=payload.official_cost,
+    )
+    return _proposal_out(proposal)
+
+
+@router.post("/proposals/{proposal_id}/merge", response=ProposalOut, auth=REQUIRED)
+def merge(request: HttpRequest, proposal_id: int, payload: MergeIn) -> ProposalOut:
+    duplicate = _proposal(request, proposal_id)
+    into = _proposal(request, payload.into)
+    return _proposal_out(services.merge_proposals(duplicate=duplicate, into=into, by=request.user))
+
+
+@router.get("/processes/{process_id}/projects", response=list[ProjectOut])
+def list_projects(request: HttpRequest, process_id: int) -> list[Project]:
+    return list(_process(request, process_id).projects.all())
+
+
+@router.get("/processes/{process_id}/ballot", response=BallotOut, auth=REQUIRED)
+def my_ballot(request: HttpRequest, process_id: int, area_id: int) -> BallotOut:
+    process = _process(request, process_id)
+    choices = services.my_ballot(process=process, area=_area(process, area_id), user=request.user)
+    return BallotOut(
+        area_id=area_id, choices=[Choice(project_id=p, value=v) for p, v in choices], channel="online"
+    )
+
+
+@router.put("/processes/{process_id}/ballot", response=BallotOut, auth=REQUIRED)
+def cast(request: HttpRequest, process_id: int, payload: BallotIn) -> BallotOut:
+    process = _process(request, process_id)
+    services.cast_ballot(
+        process=process,
+        voter=request.user,
+        area=_area(process, payload.area_id),
+        choices=[(c.project_id, c.value) for c in payload.choices],
+        census_code=payload.census_code,
+    )
+    return my_ballot(request, process_id, payload.area_id)
+
+
+@router.post("/processes/{process_id}/assisted-ballots", response={201: dict}, auth=REQUIRED)
+def assisted(request: HttpRequest, process_id: int, payload: AssistedBallotIn) -> Status[dict]:
+    process = _process(request, process_id)
+    ballot = services.cast_assisted_ballot(
+        process=process,
+        staff=request.user,
+        area=_area(process, payload.area_id),
+        census_code=payload.census_code,
+        choices=[(c.project_id, c.value) for c in payload.choices],
+    )
+    return Status(201, {"channel": ballot.channel})
+
+
+@router.post("/processes/{process_id}/census", response={201: dict}, auth=REQUIRED)
+def census(request: HttpRequest, process_id: int, payload: CensusIn) -> Status[dict]:
+    process = _process(request, process_id)
+    n = services.add_census(process=process, by=request.user, codes=[(c, None, None) for c in payload.codes])
+    return Status(201, {"loaded": n})
+
+
+def _outcome_out(o: Outcome) -> OutcomeOut:
+    return OutcomeOut(
+        area_id=o.area_id,
+        rule=o.rule,
+        is_official=o.is_official,
+        selected=o.selected_codes,
+        total_cost=o.total_cost,
+        n_ballots=o.n_ballots,
+        duration_ms=o.duration_ms,
+        details=o.details,
+    )
+
+
+@router.post("/areas/{area_id}/count", response=OutcomeOut, auth=REQUIRED)
+def count(request: HttpRequest, area_id: int, rule: str) -> OutcomeOut:
+    area = get_object_or_404(BudgetArea.objects.select_related("process__city"), pk=area_id)
+    return _outcome_out(services.count_area(area=area, rule=rule, by=request.user))
+
+
+@router.get("/processes/{process_id}/results", response=list[OutcomeOut])
+def results(request: HttpRequest, process_id: int) -> list[OutcomeOut]:
+    process = _process(request, process_id)
+    manager = services.can_manage(request.user, process)
+    if process.phase not in PUBLIC_RESULTS and not manager:
+        raise Forbidden("results are published after voting closes")
+    qs = Outcome.objects.filter(area__process=process)
+    if not manager:
+        qs = qs.filter(is_official=True)
+    return [_outcome_out(o) for o in qs]
+
+
+@router.get("/processes/{process_id}/export.pb")
+def export(request: HttpRequest, process_id: int) -> HttpResponse:
+    """The ballots as a pabulib file, so anyone can recount (public once results are out)."""
+    process = _process(request, process_id)
+    if process.phase not in PUBLIC_RESULTS and not services.can_manage(request.user, process):
+        raise Forbidden("ballots are published with the results")
+    services.audit_export(process=process, by=request.user)
+    response = HttpResponse(export_pabulib(process=process), content_type="text/plain; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{process.city.slug}_{process.slug}.pb"'
+    return response
+
+
+@router.post("/projects/{project_id}/milestones", response={201: MilestoneOut}, auth=REQUIRED)
+def add_milestone(request: HttpRequest, project_id: int, payload: MilestoneIn) -> Status[Milestone]:
+    project = get_object_or_404(Project.objects.select_related("process__city"), pk=project_id)
+    milestone = services.add_milestone(
+        project=project,
+        by=request.user,
+        title=payload.title,
+        text=payload.text,
+        due_on=payload.due_on,
+        done_on=payload.done_on,
+        status=payload.status,
+    )
+    return Status(201, milestone)
+
+
+@router.post("/projects/{project_id}/subscribe", response=dict, auth=REQUIRED)
+def subscribe(request: HttpRequest, project_id: int, on: bool = True) -> dict:
+    project = get_object_or_404(Project, pk=project_id)
+    services.subscribe(project=project, user=request.user, on=on)
+    return {"subscribed": on}
