@@ -4,16 +4,21 @@ Definition (`add1_step_by_step`): count MES with per-voter budget `first`; then 
 with `base + j` and keep that outcome while its total cost stays within the real budget B; stop at the first
 one that overspends (or, with `stop_when_exhaustive`, as soon as the kept outcome leaves no project that
 still fits). The checker starts at first = B/n with base = floor(B/n); the equalshares.net tool with its
-"integral" option at first = base = floor(B/n).
+"integral" option at first = base = floor(B/n). The loop also stops once every project MES can fund is
+funded (more money cannot change that outcome; the checker would loop for ever there).
 
-Fast path (`add1_fast`): the same sequence, but after each real count at budget b it *proves* the outcome
-stays the same on a whole interval [b, b + d] and jumps over it. The proof (`_certify`) rests on two
-monotonicity facts of MES with a fixed sequence of winners: every voter's remaining money after each round is
-non-decreasing in the starting budget (a supporter pays min(money, p), and p falls when money rises), so each
-project's effective vote count is non-decreasing too. Hence, if at every round the winner's count at b beats
-every rival's count computed with the money they would have at b + d (and at the end no rival becomes
-affordable with that money), no budget in between can change any decision. Too-close float comparisons make
-the proof fail, never pass, and the count at each landing point is exact (see `official_mes.run`).
+Fast path (`add1_fast`): the same sequence, but after a real count at budget b it *proves* the outcome stays
+the same on whole intervals [x, x + d] (chained, doubling d after each success) and jumps over them. A proof
+(`_certify`) replays the winners at the interval's ends and shows, round by round, that each rival loses on
+the whole interval by one of two arguments:
+- monotone: with a fixed sequence of winners, every voter's remaining money is non-decreasing in the
+  starting budget (a supporter pays min(money, p), and p falls when money rises), so every count is too;
+  the winner's count at the low end beating the rival's at the high end settles the whole interval;
+- linear: while every earlier payment and the rival's own split leave the same supporters short of money at
+  both ends, every amount is linear in the budget in between, so beating the rival at both ends suffices.
+The end of the count is proved by no rival being affordable at the high end. Rounds a failed proof did get
+through are proved too, so the next real count starts after them (`run(..., prefix)`). Too-close float
+comparisons make a proof fail, never pass, and every real count is exact (see `official_mes.run`).
 """
 
 import heapq
