@@ -28,7 +28,15 @@ from fractions import Fraction
 import numpy as np
 import numpy.typing as npt
 
-from smartip.budgeting.rules.official_mes import TOL, ApprovalTypes, MesRun, run, run_exact, share_float
+from smartip.budgeting.rules.official_mes import (
+    TOL,
+    ApprovalTypes,
+    MesRun,
+    money,
+    run,
+    run_exact,
+    share_float,
+)
 
 
 @dataclass
@@ -210,7 +218,7 @@ def _certify(t: ApprovalTypes, r: MesRun, x_lo: float, x_hi: float) -> int:
             if c in rivals:
                 heapq.heappush(heap, (-rivals[c][0], c))
         hi[t.supporters[w]] = np.maximum(b_hi - p_hi, 0.0)
-    ends = all(float(hi[t.supporters[c]] @ t.supporter_weights[c]) < t.costs[c] * (1 - TOL) for c in rivals)
+    ends = all(money(hi[t.supporters[c]], t.supporter_weights[c]) < t.costs[c] * (1 - TOL) for c in rivals)
     return len(r.winners) + 1 if ends else len(r.winners)
 
 
@@ -229,7 +237,7 @@ def _rival_beaten(
     if _beats(t, w, *w_low, c, *rivals[c]):
         return True
     s, ws, cost = t.supporters[c], t.supporter_weights[c], float(t.costs[c])
-    money_hi = float(hi[s] @ ws)
+    money_hi = money(hi[s], ws)
     if money_hi < cost * (1 - TOL):
         del rivals[c]  # unaffordable on the whole interval from here on
         return True
@@ -243,7 +251,7 @@ def _rival_beaten(
     if _beats(t, w, *w_lo, c, eff_hi, int_hi):
         return True  # monotone argument, with the count at x_lo
     b_lo = low.budget[s]
-    if not low.linear or float(b_lo @ ws) < cost * (1 + TOL):
+    if not low.linear or money(b_lo, ws) < cost * (1 + TOL):
         return False
     p_lo, eff_lo, int_lo = share_float(cost, b_lo, ws)
     return (

@@ -32,11 +32,13 @@ class ApprovalTypes:
     weights: npt.NDArray[np.int64]  # per voter type
     supporters: tuple[npt.NDArray[np.int64], ...]  # per project: the voter types approving it
     approvals: tuple[int, ...]  # per project: number of approving voters
-    supporter_weights: tuple[npt.NDArray[np.int64], ...] = ()  # per project: weights[supporters[c]]
+    supporter_weights: tuple[npt.NDArray[np.float64], ...] = ()  # per project: weights[supporters[c]]
 
     def __post_init__(self) -> None:
         if not self.supporter_weights:
-            object.__setattr__(self, "supporter_weights", tuple(self.weights[s] for s in self.supporters))
+            object.__setattr__(
+                self, "supporter_weights", tuple(self.weights[s].astype(np.float64) for s in self.supporters)
+            )
 
     @property
     def n_projects(self) -> int:
@@ -134,8 +136,13 @@ class _TooClose(Exception):
     """A float decision was within TOL of its threshold: recount exactly."""
 
 
+def money(b: npt.NDArray[np.float64], w: npt.NDArray[np.float64]) -> float:
+    """Supporters' money, sum of b * w (elementwise: BLAS dot products stall on a busy machine)."""
+    return float(np.multiply(b, w).sum())
+
+
 def share_float(
-    cost: float, b: npt.NDArray[np.float64], w: npt.NDArray[np.int64]
+    cost: float, b: npt.NDArray[np.float64], w: npt.NDArray[np.float64]
 ) -> tuple[float, float, bool]:
     """(p, eff, eff_is_int) for one affordable project; supporters' budgets b with weights w.
 
@@ -143,7 +150,7 @@ def share_float(
     must pay all they have (the estimate only rises), so re-estimating with them paying everything reaches
     p in a few vectorised passes; a sort settles the rare cases that take longer.
     """
-    total = int(w.sum())
+    total = float(w.sum())  # whole numbers: exact in floats
     p = cost / total
     if b.min() >= p:  # nobody is short of money: the plain equal split
         return p, float(total), True
@@ -156,7 +163,7 @@ def share_float(
             break
         short_before = n_short
         paid = float(bw[short].sum())
-        k = total - int(w[short].sum())
+        k = total - float(w[short].sum())
         if k <= 0:
             return _share_sorted(cost, b, w)
         p = (cost - paid) / k
@@ -168,13 +175,13 @@ def share_float(
 
 
 def _share_sorted(
-    cost: float, b: npt.NDArray[np.float64], w: npt.NDArray[np.int64]
+    cost: float, b: npt.NDArray[np.float64], w: npt.NDArray[np.float64]
 ) -> tuple[float, float, bool]:
     order = np.argsort(b)
     bs, ws = b[order], w[order]
     paid = bs * ws
     paid_before = np.cumsum(paid) - paid
-    denom = int(w.sum()) - np.cumsum(ws) + ws
+    denom = float(w.sum()) - np.cumsum(ws) + ws
     p_try = (cost - paid_before) / denom
     fits = p_try <= bs
     j = int(np.argmax(fits)) if fits.any() else len(bs) - 1  # the last one always fits, up to rounding
@@ -215,7 +222,7 @@ def _run_float(t: ApprovalTypes, per_voter: Fraction, prefix: Sequence[int]) -> 
     out = MesRun([], [], [], [], [0.0] * t.n_projects)
     for win in prefix:
         s = t.supporters[win]
-        out.money_behind[win] = float(budget[s] @ t.supporter_weights[win])
+        out.money_behind[win] = money(budget[s], t.supporter_weights[win])
         p, eff, is_int = share_float(float(t.costs[win]), budget[s], t.supporter_weights[win])
         _pay(t, budget, exact, win, p, is_int)
         del remaining[win]
@@ -255,14 +262,14 @@ def _evaluate_round(
         _, c = heapq.heappop(heap)
         s = t.supporters[c]
         bs, ws = budget[s], t.supporter_weights[c]
-        money = float(bs @ ws)
-        money_behind[c] = money
+        money_c = money(bs, ws)
+        money_behind[c] = money_c
         cost = t.costs[c]
-        if money < cost:
-            if money < cost * (1 - TOL) or exact[s].all():
+        if money_c < cost:
+            if money_c < cost * (1 - TOL) or exact[s].all():
                 continue  # dropped for good
             raise _TooClose
-        if money < cost * (1 + TOL) and not exact[s].all():
+        if money_c < cost * (1 + TOL) and not exact[s].all():
             raise _TooClose
         p, eff, is_int = share_float(float(cost), bs, ws)
         cands.append((c, eff, is_int, p))
