@@ -9,6 +9,12 @@ from smartip.accounts.models import ApiKey, Role
 from tests.factories import make_user
 
 
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    """Named users are made per test; a slow password hash would dominate the run."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def categories(cities):
     """Every city's categories from its profile, keyed by city slug then service code."""
