@@ -5,7 +5,16 @@ from smartip.sensing.models import HourlyAggregate, Observation, Sensor
 
 @admin.register(Sensor)
 class SensorAdmin(admin.ModelAdmin):
-    list_display = ("name", "city", "model", "exposure", "is_reference", "firmware_id", "last_seen_at", "is_active")
+    list_display = (
+        "name",
+        "city",
+        "model",
+        "exposure",
+        "is_reference",
+        "firmware_id",
+        "last_seen_at",
+        "is_active",
+    )
     list_filter = ("city", "model", "exposure", "is_reference", "is_active")
     search_fields = ("name", "firmware_id")
     raw_id_fields = ("owner", "api_key", "neighbourhood")

@@ -64,7 +64,7 @@ def series_flags(
 
 def refresh_sensor(sensor: Sensor) -> int:
     """Recompute series flags and hourly aggregates from the sensor's first dirty hour; returns hours written."""
-    since = sensor.dirty_since
+    since = Sensor.objects.filter(pk=sensor.pk).values_list("dirty_since", flat=True).first()
     if since is None:
         return 0
     first_hour = hour_floor(since)

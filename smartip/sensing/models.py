@@ -200,8 +200,11 @@ def rounded_position(lat: float, lon: float, step_m: float) -> tuple[float, floa
     if step_m <= 0:
         return lat, lon
     dlat = math.degrees(step_m / geo.EARTH_RADIUS_M)
-    dlon = dlat / max(math.cos(math.radians(lat)), 1e-6)
-    return (math.floor(lat / dlat) + 0.5) * dlat, (math.floor(lon / dlon) + 0.5) * dlon
+    row_lat = (math.floor(lat / dlat) + 0.5) * dlat
+    dlon = dlat / max(
+        math.cos(math.radians(row_lat)), 1e-6
+    )  # the row's width, so every point of a cell agrees
+    return row_lat, (math.floor(lon / dlon) + 0.5) * dlon
 
 
 class ObservationQuerySet(models.QuerySet["Observation"]):

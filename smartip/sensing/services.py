@@ -106,7 +106,7 @@ def _readings_from_columns(
 
 
 def import_readings(
-    sensor: Sensor, readings: list[Reading], progress: Callable[[int], None] | None = None
+    sensor: Sensor, readings: list[Reading], progress: Callable[[int, int], None] | None = None
 ) -> IngestResult:
     received = stored = 0
     for lo in range(0, len(readings), IMPORT_CHUNK):
@@ -114,12 +114,16 @@ def import_readings(
         r = store(chunk, {sensor.pk: sensor})
         received, stored = received + r.received, stored + r.stored
         if progress:
-            progress(len(chunk))
+            progress(len(chunk), len(readings))
     return IngestResult(received, stored, received - stored)
 
 
 def import_sensor_community(
-    *, path: Path | str, city: City, owner: User | None = None, progress: Callable[[int], None] | None = None
+    *,
+    path: Path | str,
+    city: City,
+    owner: User | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ImportResult:
     """A Sensor.Community archive CSV: the sensor is found (or created) by firmware id ``sc-<sensor_id>``."""
     archive = csvio.read_sensor_community_csv(path)
@@ -159,7 +163,7 @@ def import_station(
     station: str,
     lat: float | None = None,
     lon: float | None = None,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ImportResult:
     """An hourly reference-station CSV; the station is found (or created) by firmware id ``station-<name>``."""
     series = csvio.read_station_csv(path)
@@ -183,9 +187,3 @@ def import_station(
         )
     readings = _readings_from_columns(sensor, series.timestamps, series.values, str(path))
     return ImportResult(sensor, created, import_readings(sensor, readings, progress))
-
-
-def count_readings(path: Path | str) -> int:
-    """Rough number of data lines (for a progress bar)."""
-    with open(path, "rb") as fh:
-        return max(sum(1 for _ in fh) - 1, 0)

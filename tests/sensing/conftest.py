@@ -28,14 +28,35 @@ def point_in(hood):
     raise AssertionError(f"no point found inside {hood}")
 
 
+def quick_user(username, city=None, role=None):
+    """A user without a password hash (hashing costs ~1 s per user on a loaded 2-core machine)."""
+    from smartip.accounts.models import User
+    from smartip.accounts.services import grant_role
+
+    user = User.objects.create(username=username, email=f"{username}@example.org")
+    if city is not None and role is not None:
+        grant_role(user=user, city=city, role=role)
+    return user
+
+
 @pytest.fixture
-def sensor_and_key(manchester, users, hoods):
+def citizen(manchester):
+    return quick_user("sensor_owner", manchester, "citizen")
+
+
+@pytest.fixture
+def neighbour(manchester):
+    return quick_user("neighbour", manchester, "citizen")
+
+
+@pytest.fixture
+def sensor_and_key(manchester, citizen, hoods):
     from smartip.sensing.services import register_sensor
 
     lat, lon = point_in(hoods[0])
     return register_sensor(
         city=manchester,
-        owner=users["citizen"],
+        owner=citizen,
         name="Back garden",
         model="SDS011",
         lat=lat,
@@ -55,6 +76,6 @@ def key(sensor_and_key):
 
 
 @pytest.fixture
-def device_key(users):
-    _, raw = ApiKey.generate(user=users["citizen"], name="my node", kind="device")
+def device_key(citizen):
+    _, raw = ApiKey.generate(user=citizen, name="my node", kind="device")
     return raw

@@ -238,12 +238,12 @@ def test_batch_stores_then_counts_duplicates(client, sensor, key):
     assert Observation.objects.count() == 51
 
 
-def test_batch_keys(client, sensor, device_key, users):
+def test_batch_keys(client, sensor, device_key, citizen, neighbour):
     from smartip.accounts.models import ApiKey
 
     body = {"readings": [{"sensor": sensor.pk, "quantity": "pm25", "time": _now_iso(), "value": 4.0}]}
     assert batch(client, body, device_key).status_code == 201  # the owner's device key
-    _, other = ApiKey.generate(user=users["moderator"], name="not theirs", kind="device")
+    _, other = ApiKey.generate(user=neighbour, name="not theirs", kind="device")
     r = batch(client, body, other)
     assert r.status_code == 403 and r.json()["error"]["field"] == "readings.sensor"
 
@@ -369,10 +369,10 @@ def test_batch_without_a_valid_key_is_unauthorised(client, sensor, key_value, st
     assert Observation.objects.count() == 0
 
 
-def test_revoked_device_key_is_refused(client, sensor, users):
+def test_revoked_device_key_is_refused(client, sensor, citizen, neighbour):
     from smartip.accounts.models import ApiKey
 
-    api_key, raw = ApiKey.generate(user=users["citizen"], name="old", kind="device")
+    api_key, raw = ApiKey.generate(user=citizen, name="old", kind="device")
     api_key.revoke()
     r = batch(client, {"sensor": sensor.pk, "readings": [{**OK, "time": _now_iso()}]}, raw)
     assert r.status_code == 401

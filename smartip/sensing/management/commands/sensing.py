@@ -86,33 +86,44 @@ class Command(BaseCommand):
         from smartip.sensing import aggregates, services
 
         c = get_city(city)
-        total = sum(services.count_readings(f) for f in files if Path(f).exists())
         rows = []
-        with tqdm(total=total, unit="reading", file=sys.stderr, disable=None) as bar:
-            for file in files:
-                if not Path(file).exists():
-                    raise FileNotFoundError(2, "no such file", file)
+        for file in files:
+            if not Path(file).exists():
+                raise FileNotFoundError(2, "no such file", file)
+            bars: list[tqdm] = []
+
+            def progress(n: int, total: int, file: str = file, bars: list = bars) -> None:
+                if not bars:
+                    bars.append(
+                        tqdm(total=total, unit="reading", desc=Path(file).name, file=sys.stderr, disable=None)
+                    )
+                bars[0].update(n)
+
+            try:
                 with transaction.atomic():
                     if station:
                         done = services.import_station(
-                            path=file, city=c, station=station, lat=lat, lon=lon, progress=bar.update
+                            path=file, city=c, station=station, lat=lat, lon=lon, progress=progress
                         )
                     else:
-                        done = services.import_sensor_community(path=file, city=c, progress=bar.update)
+                        done = services.import_sensor_community(path=file, city=c, progress=progress)
                     hours = 0 if no_aggregate else aggregates.refresh_sensor(done.sensor)
-                r = done.result
-                rows.append(
-                    {
-                        "file": file,
-                        "sensor": done.sensor.pk,
-                        "firmware_id": done.sensor.firmware_id,
-                        "created": done.created,
-                        "received": r.received,
-                        "stored": r.stored,
-                        "duplicates": r.duplicates,
-                        "hours": hours,
-                    }
-                )
+            finally:
+                for bar in bars:
+                    bar.close()
+            r = done.result
+            rows.append(
+                {
+                    "file": file,
+                    "sensor": done.sensor.pk,
+                    "firmware_id": done.sensor.firmware_id,
+                    "created": done.created,
+                    "received": r.received,
+                    "stored": r.stored,
+                    "duplicates": r.duplicates,
+                    "hours": hours,
+                }
+            )
         if json:
             print_json(rows)
             return
