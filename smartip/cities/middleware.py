@@ -15,8 +15,10 @@ class CityTimezoneMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         slug = request.GET.get("city") or request.session.get("city")
         city = City.objects.filter(slug=slug).first() if slug else None
-        if city is None:
-            city = City.objects.active().first()
+        if city is None:  # no choice yet: a city speaking the visitor's language, else the first
+            cities = list(City.objects.active())
+            lang = getattr(request, "LANGUAGE_CODE", "")
+            city = next((c for c in cities if c.default_language == lang), cities[0] if cities else None)
         if city and hasattr(request, "session") and request.GET.get("city") == city.slug:
             request.session["city"] = city.slug
         request.city = city  # type: ignore[attr-defined]
