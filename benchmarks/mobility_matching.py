@@ -238,6 +238,28 @@ def denver_check(cache: Path) -> list[dict[str, Any]]:
     return out
 
 
+def mode_table(city: str, n_routes: int, cache: Path, seed: int = 4) -> list[dict[str, Any]]:
+    """Walk and bicycle: routes by the mode's own costing, 10 m noise, ``for_accuracy(10)``."""
+    pbf = NETWORKS[city]
+    config = build_tiles(pbf, cache)
+    segments = street_segments(pbf)
+    rows = []
+    for mode, costing in (("walk", "pedestrian"), ("bicycle", "bicycle")):
+        rng = np.random.default_rng(seed)
+        routes = random_routes(config, segments, n_routes, rng, costing=costing, min_length_m=500.0)
+        for interval_s in (1.0, 15.0):
+            scores = evaluate(
+                config,
+                routes,
+                mode=mode,
+                interval_s=interval_s,
+                noise_m=10.0,
+                options=MatchOptions.for_accuracy(10.0),
+            )
+            rows.append({"city": city, "mode": mode, "interval_s": interval_s, "noise_m": 10.0} | scores)
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--routes", type=int, default=60, help="random routes per city (default 60)")
@@ -249,6 +271,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     with tempfile.TemporaryDirectory() as tmp:
         rows = [row for city in NETWORKS for row in accuracy_table(city, args.routes, Path(tmp))]
+        modes = [row for city in NETWORKS for row in mode_table(city, max(args.routes // 2, 1), Path(tmp))]
         throughput = [
             {"city": city, "interval_s": interval_s, "noise_m": 10.0}
             | run(traces, network_pbf=NETWORKS[city], cache_dir=Path(tmp), workers=workers)
@@ -259,9 +282,21 @@ def main(argv: list[str] | None = None) -> int:
         ]
         denver = denver_check(Path(tmp)) if DENVER.is_dir() else []
     if args.json:
-        print(json.dumps({"accuracy": rows, "throughput": throughput, "denver": denver}, indent=1))
+        print(
+            json.dumps(
+                {"accuracy": rows, "modes": modes, "throughput": throughput, "denver": denver}, indent=1
+            )
+        )
         return 0
     print_tables(rows, throughput)
+    print(
+        f"\n{'city':9} {'mode':8} {'dt':>4} {'noise':>5} {'fixes':>7} {'prec':>6} {'recall':>6} {'fix/cpu-s':>9}"
+    )
+    for row in modes:
+        print(
+            f"{row['city']:9} {row['mode']:8} {row['interval_s']:>4.0f} {row['noise_m']:>5.0f} {row['fixes']:>7}"
+            f" {row['precision']:>6.3f} {row['recall']:>6.3f} {row['fixes_per_cpu_s']:>9.0f}"
+        )
     for row in denver:
         print(
             f"denver {row['trace']}: {row['fixes']} fixes, precision {row['precision_15m']}, recall {row['recall_15m']}"

@@ -280,10 +280,17 @@ def test_thinning_keeps_ends_and_the_minimum_interval(steps: list[float], interv
 def test_options_for_accuracy_grow_with_the_error_within_valhallas_limits(a_m: float, b_m: float) -> None:
     low, high = MatchOptions.for_accuracy(min(a_m, b_m)), MatchOptions.for_accuracy(max(a_m, b_m))
     for options in (low, high):
-        assert 40.0 <= options.search_radius_m <= 100.0 and 5.0 <= options.min_interval_s <= 15.0
-        assert 5.0 <= options.gps_accuracy_m <= 100.0
-    assert low.search_radius_m <= high.search_radius_m and low.min_interval_s <= high.min_interval_s
-    assert MatchOptions.for_accuracy(10.0, min_interval_s=0.0).min_interval_s == 0.0
+        assert 40.0 <= options.search_radius_m <= 100.0 and 5.0 <= options.gps_accuracy_m <= 100.0
+        assert options.interval_s("car") >= 5.0
+    assert low.search_radius_m <= high.search_radius_m and low.interval_s("car") <= high.interval_s("car")
+    assert MatchOptions.for_accuracy(10.0, min_interval_s=0.0).interval_s("walk") == 0.0
+
+
+def test_thinning_keeps_about_the_same_travel_distance_for_every_mode() -> None:
+    options = MatchOptions()
+    intervals = {mode: options.interval_s(mode) for mode in ("walk", "bicycle", "bus", "tram", "car")}
+    assert intervals["car"] == pytest.approx(5.0) and intervals["bicycle"] == pytest.approx(10.0)
+    assert intervals["walk"] > intervals["bicycle"] > intervals["bus"] >= intervals["car"]
 
 
 def test_length_within_measures_lines_offset_by_a_known_distance() -> None:
