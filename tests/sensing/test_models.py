@@ -11,6 +11,7 @@ from smartip.accounts.models import ApiKey
 from smartip.core.geo import haversine_m
 from smartip.sensing.models import Observation, Sensor, rounded_position
 from smartip.sensing.services import register_sensor
+from tests.sensing.conftest import quick_user
 
 pytestmark = pytest.mark.django_db
 
@@ -97,3 +98,25 @@ def test_public_excludes_indoor_and_inactive(sensor, manchester, hoods):
     off.is_active = False
     off.save()
     assert list(Sensor.objects.for_city(manchester).public()) == [sensor]
+
+
+def test_demo_sensors_show_the_pm_episode(manchester, hoods):
+    import random
+
+    from smartip.sensing import aggregates
+    from smartip.sensing.demo import load_demo
+
+    # the users smartip.core.demo passes, without password hashing
+    users = {f"resident{i}": quick_user(f"r{i}", manchester, "citizen") for i in range(1, 6)}
+    users["admin"] = quick_user("demo_admin", manchester, "admin")
+    load_demo(city=manchester, users=users, rng=random.Random(3))
+    load_demo(city=manchester, users=users, rng=random.Random(3))  # idempotent
+    sensors = list(Sensor.objects.for_city(manchester))
+    assert len(sensors) == 6 and sum(s.is_reference for s in sensors) == 1
+    station = next(s for s in sensors if s.is_reference)
+    latest = aggregates.sensor_indices([station])[station.pk]
+    assert latest is not None and latest.concentrations_ugm3["pm25"] > 35  # the episode is on at load time
+    week = Observation.objects.filter(sensor=station, quantity="pm25").order_by("time")
+    assert week.count() == 7 * 24 and week.first().value < latest.concentrations_ugm3["pm25"]
+    bands = [i.band for i in aggregates.neighbourhood_indices(manchester).values() if i is not None]
+    assert bands and max(bands) >= 2  # DAQI Moderate or worse somewhere
