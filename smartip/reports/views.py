@@ -139,6 +139,11 @@ def _query_without_page(request: HttpRequest) -> str:
     return urlencode([(k, v) for k, vs in request.GET.lists() if k != "page" for v in vs])
 
 
+def _filtering(request: HttpRequest, form: forms.Form) -> bool:
+    """Whether any filter is set (the filter box then starts open)."""
+    return bool(form.errors) or any(request.GET.get(name) for name in form.fields if name != "sort")
+
+
 def _neighbourhoods(city: City) -> list[Any]:
     return list(city.neighbourhoods.only("pk", "name"))
 
@@ -155,6 +160,7 @@ def report_list(request: HttpRequest) -> HttpResponse:
         "form": form,
         "page": _page(request, qs),
         "query": query,
+        "filtering": _filtering(request, form),
         "feed_url": reverse("reports:feed") + (f"?{query}" if query else ""),
     }
     return _render(
@@ -217,7 +223,7 @@ def queue(request: HttpRequest) -> HttpResponse:
 
     qs = _filtered(form, search)
     query = _query_without_page(request)
-    ctx = {"form": form, "page": _page(request, qs), "query": query}
+    ctx = {"form": form, "page": _page(request, qs), "query": query, "filtering": _filtering(request, form)}
     return _render(
         request, "reports/queue.html", "reports/_queue.html", ctx, status=400 if form.errors else 200
     )
