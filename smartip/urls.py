@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("smartip.portal.urls")),
     path("accounts/", include("smartip.accounts.urls")),
     path("reports/", include("smartip.reports.urls")),
+    path("budgets/", include("smartip.budgeting.urls")),
     path("open311/v2/", include("smartip.reports.open311.urls")),
     path("", include("smartip.sensing.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
