@@ -46,6 +46,7 @@ def register_routers() -> None:
     from smartip.cities.api import router as cities_router
     from smartip.budgeting.api import router as budgeting_router
     from smartip.reports.api import router as reports_router
+    from smartip.mobility.api import router as mobility_router
     from smartip.sensing.api import router as sensing_router
 
     api.add_router("/cities", cities_router)
@@ -53,3 +54,4 @@ def register_routers() -> None:
     api.add_router("/reports", reports_router)
     api.add_router("/sensing", sensing_router)
     api.add_router("/budgeting", budgeting_router)
+    api.add_router("/mobility", mobility_router)

@@ -59,18 +59,18 @@ def draw_trim_m(rng: random.Random) -> tuple[float, float]:
 def trim_window(
     t_s: np.ndarray, lat: np.ndarray, lon: np.ndarray, start_m: float, end_m: float
 ) -> tuple[float, float] | None:
-    """Times (t_from, t_to) between which the trip is farther than `start_m` along from its start and
-    `end_m` before its end (cumulative path length); None when the trip is too short to keep anything."""
+    """Times (t_from, t_to) of the part of a trip kept for aggregation: after the *last* fix within `start_m`
+    of its first fix and before the *first* fix within `end_m` of its last fix (straight-line distance, so GPS
+    jitter at a stop cannot use the trim up). None when nothing is left between the two."""
     if len(t_s) < 2:
         return None
-    step_m = haversine_m(lat[:-1], lon[:-1], lat[1:], lon[1:])
-    along_m = np.concatenate([[0.0], np.cumsum(step_m)])
-    total_m = float(along_m[-1])
-    if total_m <= start_m + end_m:
+    from_start = haversine_m(lat, lon, lat[0], lon[0])
+    to_end = haversine_m(lat, lon, lat[-1], lon[-1])
+    i = int(np.flatnonzero(from_start <= start_m)[-1])
+    j = int(np.flatnonzero(to_end <= end_m)[0])
+    if j <= i:
         return None
-    t_from = float(np.interp(start_m, along_m, t_s))
-    t_to = float(np.interp(total_m - end_m, along_m, t_s))
-    return t_from, t_to
+    return float(t_s[i]), float(t_s[j])
 
 
 def position_at(t_s: np.ndarray, lat: np.ndarray, lon: np.ndarray, at_s: float) -> tuple[float, float]:

@@ -579,3 +579,62 @@ def _trip_aggregates(
         {"origin": c.key[0], "destination": c.key[1], "count": c.count, "n_people": c.n_people}
         for c in counts
     ]
+
+
+# --- aggregate exports --------------------------------------------------------------------------------------
+
+AGGREGATE_COLUMNS = {
+    "segments": ("way_id", "mode", "hour", "day_type", "count", "n_people"),
+    "speeds": ("way_id", "mode", "hour", "day_type", "median_speed_mps", "n_people"),
+    "hotspots": ("way_id", "median_delay_s", "free_flow_speed_mps", "median_speed_mps", "n_people"),
+    "od-neighbourhoods": ("origin", "destination", "count", "n_people"),
+    "od-h3": ("origin", "destination", "count", "n_people"),
+    "mode-share": ("neighbourhood", "mode", "share"),
+}
+
+
+def aggregates_csv(kind: str, cells: list[dict[str, Any]]) -> str:
+    import csv
+
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=AGGREGATE_COLUMNS[kind], lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(cells)
+    return out.getvalue()
+
+
+def aggregates_geojson(*, city: City, kind: str, cells: list[dict[str, Any]]) -> dict[str, Any]:
+    """Cells as GeoJSON features: street geometry for segment kinds, a line between cell or neighbourhood
+    centres for OD pairs, the neighbourhood's polygon for mode share (null geometry when unknown)."""
+    import h3
+
+    if kind in ("segments", "speeds", "hotspots"):
+        network = StreetNetwork.objects.filter(city=city).order_by("-loaded_at", "-pk").first()
+        shapes = dict(
+            StreetSegment.objects.filter(
+                network=network, osm_way_id__in={c["way_id"] for c in cells}
+            ).values_list("osm_way_id", "geometry")
+        )
+        geometry = [shapes.get(c["way_id"]) for c in cells]
+    elif kind == "od-h3":
+        geometry = [_line(h3.cell_to_latlng(c["origin"]), h3.cell_to_latlng(c["destination"])) for c in cells]
+    else:
+        hoods = {n.code: n for n in city.neighbourhoods.all()}
+        if kind == "mode-share":
+            geometry = [getattr(hoods.get(c["neighbourhood"]), "geometry", None) for c in cells]
+        else:
+            geometry = [_line(_centre(hoods[c["origin"]]), _centre(hoods[c["destination"]])) for c in cells]
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            {"type": "Feature", "geometry": g, "properties": c} for g, c in zip(geometry, cells, strict=True)
+        ],
+    }
+
+
+def _centre(hood: Any) -> tuple[float, float]:
+    return (hood.min_lat + hood.max_lat) / 2, (hood.min_lon + hood.max_lon) / 2
+
+
+def _line(a: tuple[float, float], b: tuple[float, float]) -> dict[str, Any]:
+    return {"type": "LineString", "coordinates": [[a[1], a[0]], [b[1], b[0]]]}
