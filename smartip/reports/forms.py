@@ -262,7 +262,7 @@ class QueueFilterForm(FilterForm):
         empty_value=None,
         choices=[("", _("Any age")), (1, _("1 day")), (7, _("1 week")), (30, _("30 days"))],
     )
-    flagged = forms.BooleanField(label=_("Flagged or hidden only"), required=False)
+    flagged = forms.BooleanField(label=_("With open flags only"), required=False)
     sort = forms.ChoiceField(label=_("Sort by"), required=False, choices=list(SORTS.items()))
 
     def __init__(self, *args: Any, departments: Sequence[Department] = (), **kwargs: Any) -> None:

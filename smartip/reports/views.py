@@ -13,7 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -41,7 +41,7 @@ from smartip.reports.forms import (
     UpdateForm,
     attribute_field_name,
 )
-from smartip.reports.models import Category, Report, ReportUpdate, Status
+from smartip.reports.models import Category, Report, ReportFlag, ReportUpdate, Status
 
 PAGE_SIZE = 20
 FEED_LIMIT = 2000
@@ -217,6 +217,11 @@ def queue(request: HttpRequest) -> HttpResponse:
         if data.get("department"):
             filters["department"] = next(d for d in city.departments.all() if d.pk == data["department"])
         qs = services.staff_queue(user=request.user, city=city, flagged=bool(data.get("flagged")), **filters)
+        if data.get("flagged"):
+            # staff_queue(flagged=True) filters flags__resolved_at__isnull=True, which the LEFT JOIN also
+            # matches for reports with no flag at all; require an open flag explicitly.
+            open_flags = ReportFlag.objects.filter(report=OuterRef("pk"), resolved_at__isnull=True)
+            qs = qs.filter(Exists(open_flags))
         if data.get("older_than_days"):
             qs = qs.filter(created_at__lte=form.created_before())
         return qs.order_by(data.get("sort") or "-created_at", "-id")

@@ -312,6 +312,51 @@ def test_list_filters_and_feed(as_user, categories, make_report):
     assert bad.status_code == 400 and "end" in bad.context["form"].errors
 
 
+def test_neighbourhood_filter(as_user, manchester, make_report):
+    from smartip.cities.services import import_neighbourhoods
+
+    lat, lon = manchester.center
+    square = [
+        [lon - 0.01, lat - 0.01],
+        [lon + 0.01, lat - 0.01],
+        [lon + 0.01, lat + 0.01],
+        [lon - 0.01, lat + 0.01],
+        [lon - 0.01, lat - 0.01],
+    ]
+    import_neighbourhoods(
+        city=manchester,
+        geojson={
+            "type": "FeatureCollection",
+            "features": [
+                {
+                    "type": "Feature",
+                    "properties": {"code": "c1", "name": "Centre"},
+                    "geometry": {"type": "Polygon", "coordinates": [square]},
+                }
+            ],
+        },
+    )
+    inside = make_report("litter")
+    outside = make_report("litter", lat=lat + 0.05)
+    hood = manchester.neighbourhoods.get()
+    client = as_user(None)
+    listed = client.get("/reports/", {"neighbourhood": hood.pk})
+    assert [r.pk for r in listed.context["page"].object_list] == [inside.pk]
+    assert "Centre" in listed.content.decode() and outside.neighbourhood is None
+
+
+def test_numbers_in_markup_are_not_localised(as_user, users, make_report):
+    """German writes 53,48: coordinates in data attributes and links must stay machine-readable."""
+    report = make_report("noise", lat=53.48125, lon=-2.24125)
+    client = as_user(users["citizen"])
+    client.cookies["django_language"] = "de"
+    page = client.get(f"/reports/{report.pk}/").content.decode()
+    assert 'lang="de"' in page
+    assert 'data-lat="53.48125"' in page and 'data-lon="-2.24125"' in page and "geo:53.48125,-2.24125" in page
+    form = client.get("/reports/new/").content.decode()
+    assert 'data-center="53.475000,-2.235000"' in form
+
+
 def test_list_paginates(as_user, make_report):
     for i in range(23):
         make_report("litter", description=f"Litter number {i}")
@@ -336,6 +381,9 @@ def test_queue_scoped_filtered_and_sorted(as_user, users, make_report):
         pothole.pk
     ]
     assert list(mod.get("/reports/queue/", {"older_than_days": 7}).context["page"].object_list) == []
+    as_user(users["analyst"]).post(f"/reports/{noise.pk}/flag/", {"reason": "Rude"})
+    flagged = mod.get("/reports/queue/", {"flagged": "on"}).context["page"].object_list
+    assert [r.pk for r in flagged] == [noise.pk]
 
 
 def test_query_counts_are_pinned(as_user, users, make_report, django_assert_max_num_queries):
