@@ -374,6 +374,42 @@ def _posted_choices(form: BallotForm) -> dict[int, int]:
     return {int(v): 1 for v in data.getlist("project") if str(v).isdigit()}
 
 
+def _ballot_problem(
+    process: Process, area: BudgetArea, projects: list[Project], chosen: dict[int, int]
+) -> str:
+    """The common ballot mistakes in the voter's language, with amounts in money (the service then checks
+    everything again, so a mistake missed here is still refused, in the service's words)."""
+    cur = process.currency
+    n, k, least = len(chosen), process.max_projects, process.min_projects
+    if n == 0:
+        return _("Choose at least one project.")
+    if n < least:
+        return _("Choose at least %(k)d projects; you chose %(n)d.") % {"k": least, "n": n}
+    if k is not None and n > k:
+        return _("Choose at most %(k)d projects; you chose %(n)d.") % {"k": k, "n": n}
+    if process.ballot_kind == BallotKind.APPROVAL_BUDGET:
+        spent = sum((p.cost for p in projects if p.pk in chosen), Decimal(0))
+        if spent > area.budget:
+            return _(
+                "Your choices cost %(spent)s, more than the budget of %(budget)s. "
+                "Untick projects worth at least %(over)s."
+            ) % {
+                "spent": money(spent, cur),
+                "budget": money(area.budget, cur),
+                "over": money(spent - area.budget, cur),
+            }
+    if process.ballot_kind == BallotKind.CUMULATIVE:
+        total, cap = sum(chosen.values()), process.max_points_per_project
+        if process.total_points is not None and total > process.total_points:
+            return _("You gave %(n)d points; you have %(total)d.") % {
+                "n": total,
+                "total": process.total_points,
+            }
+        if cap is not None and any(v > cap for v in chosen.values()):
+            return _("Give at most %(cap)d points to one project.") % {"cap": cap}
+    return ""
+
+
 @login_required
 def ballot(request: HttpRequest, city: str, slug: str) -> HttpResponse:
     process = _get_process(request, city, slug)
@@ -390,7 +426,10 @@ def ballot(request: HttpRequest, city: str, slug: str) -> HttpResponse:
         form = _ballot_form(process, projects, request.POST)
         chosen = _posted_choices(form)
         status = 400
-        if form.is_valid():
+        problem = _ballot_problem(process, area, projects, chosen) if form.is_valid() else ""
+        if problem:
+            form.add_error(None, problem)
+        elif form.is_valid():
             try:
                 with transaction.atomic():  # a refused change leaves nothing half-written
                     services.cast_ballot(
@@ -436,8 +475,10 @@ def rule_description(rule: str) -> str:
     return OFFICIAL_RULES.get(rule.removeprefix("official:"), "")
 
 
-def explain(note: dict[str, Any] | None, currency: str) -> str:
-    """One sentence saying why a project was or was not funded, from an Outcome.details["projects"] entry."""
+def explain(note: dict[str, Any] | None, currency: str, rule: str = "") -> str:
+    """One sentence saying why a project was or was not funded, from an Outcome.details["projects"] entry
+    (`rule`: the counted rule, to tell a greedy completion after Equal Shares from plain greedy)."""
+    completion = "mes" in rule or "equalshares" in rule
     if not note:
         return _("Not funded: the counting stopped before this project was reached.")
 
@@ -476,6 +517,14 @@ def explain(note: dict[str, Any] | None, currency: str) -> str:
         return _("Funded in round %(step)s of Phragmén's method; it cost %(cost)s.") % ctx
     if selected and stage == "knapsack":
         return _("Funded: part of the set of projects with the most support per money spent.") % ctx
+    if selected and stage == "greedy" and completion:
+        return (
+            _(
+                "Funded in the completion step (by votes): %(available)s of the budget was still unspent; "
+                "it cost %(cost)s."
+            )
+            % ctx
+        )
     if selected:
         return (
             _("Funded: %(available)s of the budget was left when it was considered; it cost %(cost)s.") % ctx
@@ -578,7 +627,7 @@ def _area_results(
                 "votes": votes,
                 "points": points,
                 "percent": round(votes * 100 / most),
-                "why": explain(notes.get(p.code), process.currency) if shown else "",
+                "why": explain(notes.get(p.code), process.currency, shown.rule) if shown else "",
             }
         )
     spent = sum((p.cost for p in projects if p.code in funded), Decimal(0))

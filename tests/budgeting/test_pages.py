@@ -268,7 +268,7 @@ def test_over_budget_ballot_is_refused_with_the_reason(users, manchester, as_use
     )
     assert response.status_code == 400
     body = text(response)
-    assert "your choices cost 1200" in body and "more than the budget of 1000" in body
+    assert "Your choices cost €1,200, more than the budget of €1,000" in body
     assert 'href="#ballot-choices"' in body
     assert "€200 over the budget" in body  # the bar shows what was ticked
     assert body.count("checked") == 3  # the ticks are kept
@@ -324,7 +324,7 @@ def test_cumulative_ballot_with_number_inputs(users, manchester, as_user):
     client = as_user(users["citizen"])
     assert 'name="points_' in text(client.get(url(process, "vote/")))
     too_many = client.post(url(process, "vote/"), {f"points_{ids['1']}": "6", f"points_{ids['2']}": "5"})
-    assert too_many.status_code == 400 and "you have 10" in text(too_many)
+    assert too_many.status_code == 400 and "You gave 11 points; you have 10." in text(too_many)
     ok = client.post(url(process, "vote/"), {f"points_{ids['1']}": "6", f"points_{ids['2']}": "4"})
     assert ok.status_code == 302
     points = dict(Ballot.objects.get().entries.values_list("project_id", "points"))
@@ -383,7 +383,7 @@ def test_results_explain_every_project(rule, manchester, as_user):
     body = html.unescape(text(as_user(None).get(url(process, "results/"))))
     for project in process.projects.all():
         assert project.title in body
-        why = explain(outcome.details["projects"].get(project.code), process.currency)
+        why = explain(outcome.details["projects"].get(project.code), process.currency, rule)
         assert why in body, (project.code, why)
         assert why.startswith("Funded" if project.code in outcome.selected_codes else "Not funded")
     assert "Method of Equal Shares" in body or "Greedy" in body or "Projects by decreasing votes" in body
@@ -570,3 +570,23 @@ def test_voting_needs_projects(users, manchester, as_user):
     response = as_user(users["process_manager"]).post(url(process, "manage/phase/"), {"phase": "voting"})
     assert response.status_code == 400 and "no projects on the ballot" in text(response)
     assert Process.objects.get(pk=process.pk).phase == Phase.REVIEW
+
+
+@pytest.mark.parametrize("lang", ["en", "nl", "de", "it", "fi"])
+def test_pages_render_in_every_language(lang, users, manchester, as_user, settings):
+    assert lang in dict(settings.LANGUAGES)
+    process = _counted(manchester)
+    client = as_user(users["process_manager"])
+    for page in ("", "results/", "delivery/", "manage/", "proposals/"):
+        response = client.get(url(process, page), HTTP_ACCEPT_LANGUAGE=lang)
+        assert response.status_code == 200, page
+        assert f'<html lang="{lang}"' in text(response)
+
+
+def test_results_map_data_is_json_not_html(manchester, as_user):
+    process = _counted(manchester)
+    lat, lon = manchester.center
+    process.projects.filter(code="1").update(lat=lat, lon=lon, title=SCRIPT)
+    body = text(as_user(None).get(url(process, "results/")))
+    assert 'id="pb-points"' in body and 'data-map="projects"' in body
+    assert SCRIPT not in body  # json_script escapes < > & inside the data too
