@@ -260,7 +260,11 @@ def duplicates(request: HttpRequest) -> HttpResponse:
     except (ValueError, Category.DoesNotExist):
         category = None
     found = _duplicates(category, request.GET.get("lat"), request.GET.get("lon"))
-    return render(request, "reports/_duplicates.html", {"duplicates": found, "checked": found is not None})
+    return render(
+        request,
+        "reports/_duplicates.html",
+        {"duplicates": found, "checked": found is not None, "oob": _is_htmx(request)},
+    )
 
 
 def _posted_initial(request: HttpRequest, form: ReportForm) -> dict[str, Any]:

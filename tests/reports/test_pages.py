@@ -199,6 +199,7 @@ def test_duplicates_partial_offers_me_too(as_user, users, manchester, categories
     page = resp.content.decode()
     assert resp.status_code == 200 and "<html" not in page
     assert f"#{existing.pk}" in page and f'formaction="/reports/{existing.pk}/support/"' in page
+    assert 'hx-swap-oob="true"' in page and "1 similar open report nearby" in page  # short live announcement
     far = client.get("/reports/new/duplicates/", {"category": cat.pk, "lat": lat + 0.05, "lon": lon}).content
     assert f"#{existing.pk}".encode() not in far and b"yours will be the first" in far
     other = categories["manchester"]["litter"]
