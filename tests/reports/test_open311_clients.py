@@ -83,8 +83,15 @@ def test_open311_client_post_creates_a_request(endpoint, monkeypatch, api_key, u
     key = api_key(users["citizen"])
     module = _open311_module(monkeypatch)
     client = module.Open311(endpoint=url.rstrip("/"), format="json", jurisdiction="", api_key=key)
-    answer = client.post_service_request(**{"service_code": "flytipping", "lat": "53.45", "long": "-2.25",
-                                            "description": "Mattress dumped", "attribute[size]": "medium"})
+    answer = client.post_service_request(
+        **{
+            "service_code": "flytipping",
+            "lat": "53.45",
+            "long": "-2.25",
+            "description": "Mattress dumped",
+            "attribute[size]": "medium",
+        }
+    )
     assert isinstance(answer, list) and len(answer) == 1
     report = Report.objects.get(pk=int(answer[0]["service_request_id"]))
     assert report.city.slug == "manchester" and report.reporter == users["citizen"]

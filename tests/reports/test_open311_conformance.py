@@ -21,9 +21,25 @@ pytestmark = pytest.mark.django_db
 
 W3C = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d)?(\.\d+)?(Z|[+-]\d\d:\d\d)$")
 SERVICE_FIELDS = {"service_code", "service_name", "description", "metadata", "type", "keywords", "group"}
-REQUEST_FIELDS = {"service_request_id", "status", "status_notes", "service_name", "service_code", "description",
-                  "agency_responsible", "service_notice", "requested_datetime", "updated_datetime",
-                  "expected_datetime", "address", "address_id", "zipcode", "lat", "long", "media_url"}
+REQUEST_FIELDS = {
+    "service_request_id",
+    "status",
+    "status_notes",
+    "service_name",
+    "service_code",
+    "description",
+    "agency_responsible",
+    "service_notice",
+    "requested_datetime",
+    "updated_datetime",
+    "expected_datetime",
+    "address",
+    "address_id",
+    "zipcode",
+    "lat",
+    "long",
+    "media_url",
+}
 DATATYPES = {"string", "number", "datetime", "text", "singlevaluelist", "multivaluelist"}
 BASE = "/open311/v2"
 MAN = "jurisdiction_id=manchester"
@@ -48,7 +64,9 @@ def assert_errors(resp, fmt, status):
     body = _parse(resp, fmt)
     if fmt == "json":
         assert isinstance(body, list) and body
-        assert all(set(e) == {"code", "description"} and e["code"] == status and e["description"] for e in body)
+        assert all(
+            set(e) == {"code", "description"} and e["code"] == status and e["description"] for e in body
+        )
     else:
         assert body.tag == "errors"
         errors = body.findall("error")
@@ -88,7 +106,10 @@ def test_discovery_has_required_fields(client, cities, fmt):
         formats = endpoints[0]["formats"]
     assert {"changeset", "contact", "key_service", "endpoints"} <= set(body)
     assert endpoints[0]["specification"] == "http://wiki.open311.org/GeoReport_v2"
-    assert {"url", "changeset", "type"} <= set(endpoints[0]) and endpoints[0]["type"] in ("production", "test")
+    assert {"url", "changeset", "type"} <= set(endpoints[0]) and endpoints[0]["type"] in (
+        "production",
+        "test",
+    )
     assert set(formats) == {"text/xml", "application/json"}
     assert endpoints[0]["url"].endswith("/open311/v2")
 
@@ -104,7 +125,11 @@ def test_service_list(client, categories, fmt):
     assert {i["service_code"] for i in items} == set(categories["manchester"])
     for item in items:
         assert set(item) == SERVICE_FIELDS
-        assert str(item["metadata"]).lower() in ("true", "false") and item["type"] in ("realtime", "batch", "blackbox")
+        assert str(item["metadata"]).lower() in ("true", "false") and item["type"] in (
+            "realtime",
+            "batch",
+            "blackbox",
+        )
     flytipping = next(i for i in items if i["service_code"] == "flytipping")
     assert str(flytipping["metadata"]).lower() == "true"
 
@@ -166,8 +191,14 @@ def key(api_key, users):
     return api_key(users["citizen"])
 
 
-VALID = {"jurisdiction_id": "manchester", "service_code": "flytipping", "lat": "53.48", "long": "-2.24",
-         "description": "A sofa on the pavement", "attribute[size]": "large"}
+VALID = {
+    "jurisdiction_id": "manchester",
+    "service_code": "flytipping",
+    "lat": "53.48",
+    "long": "-2.24",
+    "description": "A sofa on the pavement",
+    "attribute[size]": "large",
+}
 
 
 @pytest.mark.parametrize("fmt", ["json", "xml"])
@@ -181,7 +212,9 @@ def test_post_without_api_key_is_403(client, categories, fmt):
 def test_post_without_location_is_400_and_unknown_service_404(client, categories, key, fmt):
     no_location = {k: v for k, v in VALID.items() if k not in ("lat", "long")}
     assert_errors(post(client, fmt, api_key=key, **no_location), fmt, 400)
-    assert_errors(post(client, fmt, api_key=key, **{**no_location, "address_string": "1 Deansgate"}), fmt, 400)
+    assert_errors(
+        post(client, fmt, api_key=key, **{**no_location, "address_string": "1 Deansgate"}), fmt, 400
+    )
     assert_errors(post(client, fmt, api_key=key, **{**VALID, "service_code": "nope"}), fmt, 404)
     missing_code = {k: v for k, v in VALID.items() if k != "service_code"}
     assert_errors(post(client, fmt, api_key=key, **missing_code), fmt, 400)
@@ -225,12 +258,22 @@ def test_post_api_key_in_query_string_and_empty_jurisdiction(client, categories,
 
 def test_post_multivaluelist_attribute_and_media_url(client, categories, key):
     fly = categories["manchester"]["graffiti"]
-    fly.attributes = [{"code": "where", "datatype": "multivaluelist", "required": True, "description": "Where?",
-                       "order": 1, "values": [{"key": "wall", "name": "Wall"}, {"key": "door", "name": "Door"}]}]
+    fly.attributes = [
+        {
+            "code": "where",
+            "datatype": "multivaluelist",
+            "required": True,
+            "description": "Where?",
+            "order": 1,
+            "values": [{"key": "wall", "name": "Wall"}, {"key": "door", "name": "Door"}],
+        }
+    ]
     fly.save()
     data = {**VALID, "service_code": "graffiti", "media_url": "https://example.org/p.jpg"}
     data.pop("attribute[size]")
-    resp = client.post(f"{BASE}/requests.json", {**data, "api_key": key, "attribute[where][]": ["wall", "door"]})
+    resp = client.post(
+        f"{BASE}/requests.json", {**data, "api_key": key, "attribute[where][]": ["wall", "door"]}
+    )
     assert resp.status_code == 200, resp.content
     report = Report.objects.get()
     assert report.attributes == {"where": ["wall", "door"]}
@@ -258,7 +301,11 @@ def test_single_request_is_a_one_element_list_matching_the_post(client, categori
         assert body.tag == "service_requests" and len(body.findall("request")) == 1
         item = {c.tag: c.text for c in body.find("request")}
     assert set(item) == REQUEST_FIELDS
-    assert item["service_request_id"] == rid and item["status"] == "open" and item["service_code"] == "flytipping"
+    assert (
+        item["service_request_id"] == rid
+        and item["status"] == "open"
+        and item["service_code"] == "flytipping"
+    )
     assert float(item["lat"]) == 53.48 and float(item["long"]) == -2.24
     assert W3C.match(item["requested_datetime"]) and W3C.match(item["updated_datetime"])
 
@@ -270,7 +317,9 @@ def test_unknown_or_hidden_request_is_404(client, seeded, fmt):
     hidden = seeded["open_noise"]
     Report.objects.filter(pk=hidden.pk).update(is_hidden=True)
     assert_errors(client.get(f"{BASE}/requests/{hidden.pk}.{fmt}"), fmt, 404)
-    assert_errors(client.get(f"{BASE}/requests/{seeded['open_pothole'].pk}.{fmt}?jurisdiction_id=ghent"), fmt, 404)
+    assert_errors(
+        client.get(f"{BASE}/requests/{seeded['open_pothole'].pk}.{fmt}?jurisdiction_id=ghent"), fmt, 404
+    )
 
 
 # 14-17 GET requests filters
@@ -285,9 +334,14 @@ def ids_of(client, fmt="json", **params):
 @pytest.mark.parametrize("fmt", ["json", "xml"])
 def test_status_filter(client, seeded, fmt):
     s = seeded
-    assert ids_of(client, fmt, jurisdiction_id="manchester", status="open") == {s["open_pothole"].pk, s["open_noise"].pk}
+    assert ids_of(client, fmt, jurisdiction_id="manchester", status="open") == {
+        s["open_pothole"].pk,
+        s["open_noise"].pk,
+    }
     assert ids_of(client, fmt, jurisdiction_id="manchester", status="closed") == {
-        s["fixed_pothole"].pk, s["closed_litter"].pk}
+        s["fixed_pothole"].pk,
+        s["closed_litter"].pk,
+    }
     both = ids_of(client, fmt, jurisdiction_id="manchester", status="open,closed")
     assert both == ids_of(client, fmt, jurisdiction_id="manchester") and len(both) == 4
 
@@ -296,16 +350,22 @@ def test_status_filter(client, seeded, fmt):
 def test_service_code_filter(client, seeded, fmt):
     s = seeded
     assert ids_of(client, fmt, service_code="pothole") == {s["open_pothole"].pk, s["fixed_pothole"].pk}
-    assert ids_of(client, fmt, service_code="pothole,noise", status="open") == {s["open_pothole"].pk,
-                                                                                 s["open_noise"].pk}
+    assert ids_of(client, fmt, service_code="pothole,noise", status="open") == {
+        s["open_pothole"].pk,
+        s["open_noise"].pk,
+    }
 
 
 @pytest.mark.parametrize("fmt", ["json", "xml"])
 def test_service_request_id_overrides_other_filters(client, seeded, fmt):
     s = seeded
     wanted = {s["old_litter"].pk, s["fixed_pothole"].pk}
-    assert ids_of(client, fmt, service_request_id=",".join(map(str, wanted)), status="open",
-                  service_code="noise") == wanted
+    assert (
+        ids_of(
+            client, fmt, service_request_id=",".join(map(str, wanted)), status="open", service_code="noise"
+        )
+        == wanted
+    )
 
 
 @pytest.mark.parametrize("fmt", ["json", "xml"])
@@ -318,18 +378,35 @@ def test_date_window(client, seeded, fmt):
     assert ids_of(client, fmt, start_date=start, end_date=end) == {old.pk}
     assert ids_of(client, fmt, start_date=start) == {old.pk}  # start + 90 days
     recent = (now - timedelta(days=1)).isoformat()
-    assert old.pk not in ids_of(client, fmt, start_date=recent) and len(ids_of(client, fmt, start_date=recent)) == 4
-    assert_errors(client.get(f"{BASE}/requests.{fmt}", {"start_date": start, "end_date": now.isoformat()}), fmt, 400)
+    assert (
+        old.pk not in ids_of(client, fmt, start_date=recent)
+        and len(ids_of(client, fmt, start_date=recent)) == 4
+    )
+    assert_errors(
+        client.get(f"{BASE}/requests.{fmt}", {"start_date": start, "end_date": now.isoformat()}), fmt, 400
+    )
 
 
 @pytest.mark.parametrize("fmt", ["json", "xml"])
-@pytest.mark.parametrize("params", [
-    {"start_date": "yesterday"}, {"end_date": "2026-01-01"}, {"start_date": "2026-13-01T00:00:00Z"},
-    {"start_date": "2026-02-01T00:00:00Z", "end_date": "2026-01-01T00:00:00Z"},
-    {"status": "pending"}, {"service_code": "nope"}, {"service_request_id": "1,x"}, {"lat": "53.4"},
-    {"lat": "91", "long": "0"}, {"lat": "abc", "long": "1"}, {"radius": "100"},
-    {"lat": "53.48", "long": "-2.24", "radius": "-5"}, {"page": "0"}, {"page_size": "5000"},
-])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"start_date": "yesterday"},
+        {"end_date": "2026-01-01"},
+        {"start_date": "2026-13-01T00:00:00Z"},
+        {"start_date": "2026-02-01T00:00:00Z", "end_date": "2026-01-01T00:00:00Z"},
+        {"status": "pending"},
+        {"service_code": "nope"},
+        {"service_request_id": "1,x"},
+        {"lat": "53.4"},
+        {"lat": "91", "long": "0"},
+        {"lat": "abc", "long": "1"},
+        {"radius": "100"},
+        {"lat": "53.48", "long": "-2.24", "radius": "-5"},
+        {"page": "0"},
+        {"page_size": "5000"},
+    ],
+)
 def test_bad_filters_are_400(client, seeded, fmt, params):
     assert_errors(client.get(f"{BASE}/requests.{fmt}", params), fmt, 400)
 
@@ -348,8 +425,18 @@ def test_lat_long_radius_and_paging_extensions(client, seeded, fmt):
 
 def test_default_volume_is_at_most_1000(client, make_report):
     first = make_report("pothole")
-    rows = [Report(city=first.city, category=first.category, department=first.department, description="x",
-                   lat=first.lat, lon=first.lon, h3_cell=first.h3_cell) for _ in range(1000)]
+    rows = [
+        Report(
+            city=first.city,
+            category=first.category,
+            department=first.department,
+            description="x",
+            lat=first.lat,
+            lon=first.lon,
+            h3_cell=first.h3_cell,
+        )
+        for _ in range(1000)
+    ]
     Report.objects.bulk_create(rows)
     assert len(ids_of(client)) == 1000
 
@@ -399,8 +486,13 @@ def test_closed_request_has_status_notes(client, make_report, users):
     from smartip.reports import services
 
     report = make_report("noise")
-    services.change_status(report=report, by=users["department_staff"], status="closed", reason="no_action",
-                           text="Nothing we can do")
+    services.change_status(
+        report=report,
+        by=users["department_staff"],
+        status="closed",
+        reason="no_action",
+        text="Nothing we can do",
+    )
     item = client.get(f"{BASE}/requests/{report.pk}.json").json()[0]
     assert item["status"] == "closed" and item["status_notes"] == "Nothing we can do"
     report.refresh_from_db()

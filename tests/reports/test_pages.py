@@ -214,8 +214,9 @@ def test_no_js_duplicate_step_then_me_too(as_user, users, manchester, categories
     cat = categories["manchester"]["noise"]
     lat, lon = manchester.center
     client = as_user(users["citizen"])
+    typed_lat = str(lat).replace(".", ",")  # typed with a decimal comma
     resp = client.post(
-        "/reports/new/", {**_form_data(cat, lat, lon, description="Typed already"), "check": "1"}
+        "/reports/new/", {**_form_data(cat, typed_lat, lon, description="Typed already"), "check": "1"}
     )
     page = resp.content.decode()
     assert resp.status_code == 200 and f"#{existing.pk}" in page and "Typed already" in page

@@ -9,30 +9,78 @@ from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
 
-ROLES = ["anonymous", "citizen", "reporter", "moderator", "department_staff", "other_department_staff",
-         "process_manager", "analyst", "admin", "other_city_staff"]
+ROLES = [
+    "anonymous",
+    "citizen",
+    "reporter",
+    "moderator",
+    "department_staff",
+    "other_department_staff",
+    "process_manager",
+    "analyst",
+    "admin",
+    "other_city_staff",
+]
 STAFF = {"moderator", "department_staff", "admin"}
 MODERATORS = {"moderator", "admin"}
 SIGNED_IN = set(ROLES) - {"anonymous"}
 
 # action -> (who may, method, path template, payload, state before)
 ACTIONS = {
-    "create": (SIGNED_IN, "multipart", "/api/reports/", {
-        "city": "manchester", "service_code": "pothole", "lat": "53.46", "lon": "-2.22", "description": "Hole"}, None),
+    "create": (
+        SIGNED_IN,
+        "multipart",
+        "/api/reports/",
+        {
+            "city": "manchester",
+            "service_code": "pothole",
+            "lat": "53.46",
+            "lon": "-2.22",
+            "description": "Hole",
+        },
+        None,
+    ),
     "support": (SIGNED_IN - {"reporter"}, "json", "/api/reports/{id}/support", {}, None),
     "flag": (SIGNED_IN - {"reporter"}, "json", "/api/reports/{id}/flag", {"reason": "rude"}, None),
     "status": (STAFF, "json", "/api/reports/{id}/status", {"status": "acknowledged", "text": "Seen"}, None),
     "close": (STAFF, "json", "/api/reports/{id}/status", {"status": "closed", "reason": "no_action"}, None),
-    "comment": (STAFF | {"reporter"}, "json", "/api/reports/{id}/updates", {"text": "More info", "public": True},
-                None),
+    "comment": (
+        STAFF | {"reporter"},
+        "json",
+        "/api/reports/{id}/updates",
+        {"text": "More info", "public": True},
+        None,
+    ),
     "note": (STAFF, "json", "/api/reports/{id}/updates", {"text": "Internal", "public": False}, None),
     "reassign": (STAFF, "json", "/api/reports/{id}/reassign", {"department": "highways"}, None),
-    "reopen": (STAFF | {"reporter"}, "json", "/api/reports/{id}/reopen", {"text": "Still broken"}, Status.FIXED),
+    "reopen": (
+        STAFF | {"reporter"},
+        "json",
+        "/api/reports/{id}/reopen",
+        {"text": "Still broken"},
+        Status.FIXED,
+    ),
     "duplicate": (STAFF, "json", "/api/reports/{id}/duplicate", {"original": "{original}"}, None),
-    "moderate": (MODERATORS, "json", "/api/reports/{id}/moderate", {"hide": True, "description": "Edited"}, None),
-    "open311_post": (SIGNED_IN, "open311", "/open311/v2/requests.json", {
-        "jurisdiction_id": "manchester", "service_code": "noise", "lat": "53.46", "long": "-2.22",
-        "description": "Loud music"}, None),
+    "moderate": (
+        MODERATORS,
+        "json",
+        "/api/reports/{id}/moderate",
+        {"hide": True, "description": "Edited"},
+        None,
+    ),
+    "open311_post": (
+        SIGNED_IN,
+        "open311",
+        "/open311/v2/requests.json",
+        {
+            "jurisdiction_id": "manchester",
+            "service_code": "noise",
+            "lat": "53.46",
+            "long": "-2.22",
+            "description": "Loud music",
+        },
+        None,
+    ),
 }
 
 
@@ -47,11 +95,26 @@ def actors(users, other_users, manchester):
 
 
 def snapshot():
-    reports = list(Report.objects.order_by("pk").values(
-        "pk", "status", "close_reason", "department_id", "is_hidden", "description", "support_count", "flag_count",
-        "duplicate_of_id"))
-    return (reports, ReportUpdate.objects.count(), AuditEntry.objects.count(), ReportFlag.objects.count(),
-            Report.supporters.through.objects.count())
+    reports = list(
+        Report.objects.order_by("pk").values(
+            "pk",
+            "status",
+            "close_reason",
+            "department_id",
+            "is_hidden",
+            "description",
+            "support_count",
+            "flag_count",
+            "duplicate_of_id",
+        )
+    )
+    return (
+        reports,
+        ReportUpdate.objects.count(),
+        AuditEntry.objects.count(),
+        ReportFlag.objects.count(),
+        Report.supporters.through.objects.count(),
+    )
 
 
 def send(client, method, path, payload, key=None):
@@ -112,12 +175,16 @@ def test_internal_notes_are_shown_to_report_staff_only(client, make_report, acto
     from smartip.reports import services
 
     report = make_report("noise", reporter=actors["reporter"])
-    services.add_update(report=report, by=actors["department_staff"], text="call the contractor", public=False)
+    services.add_update(
+        report=report, by=actors["department_staff"], text="call the contractor", public=False
+    )
     services.add_update(report=report, by=actors["department_staff"], text="We are on it", public=True)
     if actors[role] is not None:
         client.force_login(actors[role])
     for path in (f"/api/reports/{report.pk}", f"/open311/v2/requests/{report.pk}.json"):
         body = client.get(path).content.decode()
-        assert "call the contractor" not in body or (role in STAFF | {"other_department_staff"} and "api" in path)
+        assert "call the contractor" not in body or (
+            role in STAFF | {"other_department_staff"} and "api" in path
+        )
     timeline = client.get(f"/api/reports/{report.pk}").json()["timeline"]
     assert [u["text"] for u in timeline if u["is_public"]] == ["We are on it"]

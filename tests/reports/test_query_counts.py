@@ -11,8 +11,11 @@ pytestmark = pytest.mark.django_db
 def many(make_report, users):
     def build(n):
         for i in range(n):
-            make_report(["pothole", "noise", "litter"][i % 3], description=f"Report {i}",
-                        photos=[image_bytes()] if i % 2 else [])
+            make_report(
+                ["pothole", "noise", "litter"][i % 3],
+                description=f"Report {i}",
+                photos=[image_bytes()] if i % 2 else [],
+            )
 
     return build
 
@@ -30,8 +33,10 @@ JSON_LIST_MAX = 11
 def test_open311_requests_queries_do_not_grow(client, many, n, django_assert_max_num_queries):
     many(n)
     with django_assert_max_num_queries(OPEN311_MAX):
-        resp = client.get("/open311/v2/requests.json",
-                          {"jurisdiction_id": "manchester", "service_code": "pothole,noise,litter", "status": "open"})
+        resp = client.get(
+            "/open311/v2/requests.json",
+            {"jurisdiction_id": "manchester", "service_code": "pothole,noise,litter", "status": "open"},
+        )
     assert resp.status_code == 200 and len(resp.json()) == n
     with django_assert_max_num_queries(OPEN311_MAX):
         assert len(client.get("/open311/v2/requests.xml", {"lat": "53.475", "long": "-2.235"}).content) > 0
