@@ -70,7 +70,8 @@ def _render(
 ) -> HttpResponse:
     """The whole page, or (for htmx) `budgeting/_<page>.html`."""
     name = partial or page.replace("budgeting/", "budgeting/_")
-    response = render(request, name if _is_htmx(request) else page, ctx, status=status)
+    htmx = _is_htmx(request)
+    response = render(request, name if htmx else page, {**ctx, "is_htmx": htmx}, status=status)
     patch_vary_headers(response, ["HX-Request"])
     return response
 
@@ -347,6 +348,7 @@ def _bar(
         "budget": money(area.budget, process.currency),
         "left": money(abs(left), process.currency),
         "over": left < 0,
+        "limit": process.ballot_kind == BallotKind.APPROVAL_BUDGET,  # only this ballot kind caps the money
         "percent": min(100, int(spent * 100 / area.budget)) if area.budget else 0,
         "points": points,
         "points_left": (process.total_points - points)

@@ -590,3 +590,36 @@ def test_results_map_data_is_json_not_html(manchester, as_user):
     body = text(as_user(None).get(url(process, "results/")))
     assert 'id="pb-points"' in body and 'data-map="projects"' in body
     assert SCRIPT not in body  # json_script escapes < > & inside the data too
+
+
+def test_htmx_staff_form_error_comes_back_as_a_400_partial(users, manchester, as_user):
+    process = make_process(manchester, phase=Phase.REVIEW, costs=())
+    proposal = Proposal.objects.create(
+        process=process,
+        area=process.areas.get(),
+        title="Moon base",
+        description="A base on the moon.",
+        estimated_cost=Decimal(10),
+    )
+    client = as_user(users["process_manager"])
+    response = client.post(
+        url(process, f"manage/review/{proposal.pk}/"), {f"r{proposal.pk}-feasible": "no"}, **HTMX
+    )
+    assert response.status_code == 400
+    body = text(response)
+    assert "<html" not in body and "say why the proposal is not feasible" in body
+    ok = client.post(
+        url(process, f"manage/review/{proposal.pk}/"),
+        {f"r{proposal.pk}-feasible": "no", f"r{proposal.pk}-reason": "No"},
+        **HTMX,
+    )
+    assert ok.status_code == 200 and "Review of “Moon base” saved." in text(
+        ok
+    )  # the message is in the partial
+
+
+def test_anonymous_visitors_are_invited_to_log_in_to_support(users, manchester, as_user):
+    process = make_process(manchester, phase=Phase.PROPOSALS)
+    _submitted(process, users["citizen"])
+    body = text(as_user(None).get(url(process, "proposals/")))
+    assert "Log in to support" in body and "/support/" not in body
