@@ -136,7 +136,8 @@ def staff_queue(*, user: User, city: City, **filters: object) -> ReportQuerySet:
     if not moderator:
         qs = qs.filter(department_id__in=user.departments_in(city))
     if flagged:
-        qs = qs.filter(flags__resolved_at__isnull=True).distinct()
+        # both conditions on one join: an unflagged report's LEFT JOIN row also has resolved_at NULL
+        qs = qs.filter(flags__isnull=False, flags__resolved_at__isnull=True).distinct()
     return qs
 
 

@@ -127,6 +127,7 @@ def test_mark_duplicate_closes_and_merges_supporters(make_report, staff, users):
 def test_flags_hide_after_threshold_until_moderated(make_report, users, settings, client):
     settings.REPORT_HIDE_AFTER_FLAGS = 2
     report = make_report("noise")
+    make_report("noise", description="Never flagged")
     services.flag(report=report, by=users["analyst"], reason="rude")
     services.flag(report=report, by=users["analyst"], reason="rude")  # one flag per person
     report.refresh_from_db()
