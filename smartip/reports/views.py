@@ -240,7 +240,7 @@ def queue(request: HttpRequest) -> HttpResponse:
 def _duplicates(category: Category | None, lat: Any, lon: Any) -> list[tuple[Report, int]] | None:
     """Open reports of the category near the point, with their distance in metres (None: nothing to check)."""
     try:
-        lat_f, lon_f = float(lat), float(lon)
+        lat_f, lon_f = (float(str(v).strip().replace(",", ".")) for v in (lat, lon))  # decimal comma too
     except (TypeError, ValueError):
         return None
     if category is None:
