@@ -48,7 +48,7 @@ class ProposalForm(forms.Form):
     def __init__(self, *args: Any, areas: Sequence[BudgetArea], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.areas = {a.pk: a for a in areas}
-        self.fields["area"].choices = [(a.pk, a.name) for a in areas]  # type: ignore[attr-defined]
+        self.fields["area"].choices = [(a.pk, a.name) for a in areas]
         if len(areas) == 1:
             self.fields["area"].initial = areas[0].pk
 
@@ -153,7 +153,7 @@ class MergeForm(forms.Form):
 
     def __init__(self, *args: Any, proposals: Sequence[Proposal], exclude: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["into"].choices = [  # type: ignore[attr-defined]
+        self.fields["into"].choices = [
             ("", _("Choose a proposal…")),
             *((p.pk, f"#{p.pk} {p.title}") for p in proposals if p.pk != exclude),
         ]
@@ -182,8 +182,8 @@ class CountForm(forms.Form):
         self, *args: Any, rules: Sequence[tuple[str, str]], areas: Sequence[BudgetArea], **kwargs: Any
     ):
         super().__init__(*args, **kwargs)
-        self.fields["rule"].choices = list(rules)  # type: ignore[attr-defined]
-        self.fields["area"].choices = [(a.pk, a.name) for a in areas]  # type: ignore[attr-defined]
+        self.fields["rule"].choices = list(rules)
+        self.fields["area"].choices = [(a.pk, a.name) for a in areas]
 
 
 class MilestoneForm(forms.Form):

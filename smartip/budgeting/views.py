@@ -99,13 +99,13 @@ def _get_process(request: HttpRequest, city: str, slug: str) -> Process:
         process = services.get_process(city, slug)
     except DomainError:
         raise Http404(_("No such budgeting process.")) from None
-    if process.phase == Phase.DRAFT and not services.can_manage(request.user, process):  # type: ignore[arg-type]
+    if process.phase == Phase.DRAFT and not services.can_manage(request.user, process):
         raise Http404(_("No such budgeting process."))
     return process
 
 
 def _require_manager(request: HttpRequest, process: Process) -> None:
-    if not services.can_manage(request.user, process):  # type: ignore[arg-type]
+    if not services.can_manage(request.user, process):
         raise PermissionDenied(_("Only this city's process managers may do this."))
 
 
@@ -157,7 +157,7 @@ def process_list(request: HttpRequest) -> HttpResponse:
     if city is None:
         raise Http404(_("No city is set up yet."))
     qs = Process.objects.for_city(city).select_related("city").prefetch_related("areas")
-    if not services.can_manage(request.user, Process(city=city)):  # type: ignore[arg-type]
+    if not services.can_manage(request.user, Process(city=city)):
         qs = qs.public()
     rows = [(p, money(p.total_budget, p.currency)) for p in qs]
     return _render(request, "budgeting/list.html", {"rows": rows, "city": city})
@@ -183,7 +183,7 @@ def _actions(request: HttpRequest, process: Process) -> list[tuple[str, str, str
         )
     elif process.phase == Phase.VOTING:
         out.append((_process_url(process, "ballot"), _("Vote"), _("Choose the projects you want funded.")))
-    if process.phase in PUBLIC_RESULTS or services.can_manage(request.user, process):  # type: ignore[arg-type]
+    if process.phase in PUBLIC_RESULTS or services.can_manage(request.user, process):
         out.append((_process_url(process, "results"), _("See the results"), _("What was funded, and why.")))
     if process.phase in PUBLIC_RESULTS:
         out.append(
@@ -201,7 +201,7 @@ def process_detail(request: HttpRequest, city: str, slug: str) -> HttpResponse:
         "areas": [(a, money(a.budget, process.currency)) for a in areas],
         "total": money(sum((a.budget for a in areas), Decimal(0)), process.currency),
         "actions": _actions(request, process),
-        "can_manage": services.can_manage(request.user, process),  # type: ignore[arg-type]
+        "can_manage": services.can_manage(request.user, process),
     }
     return _render(request, "budgeting/detail.html", ctx)
 
@@ -262,7 +262,7 @@ def proposal_new(request: HttpRequest, city: str, slug: str) -> HttpResponse:
                 with transaction.atomic():  # a refused change leaves nothing half-written
                     services.submit_proposal(
                         process=process,
-                        author=request.user,  # type: ignore[arg-type]
+                        author=request.user,
                         area=form.areas[data["area"]],
                         title=data["title"],
                         description=data["description"],
@@ -289,7 +289,7 @@ def support(request: HttpRequest, city: str, slug: str, pk: int) -> HttpResponse
         raise Http404(_("No such proposal."))
     try:
         with transaction.atomic():  # a refused change leaves nothing half-written
-            services.support_proposal(proposal=proposal, user=request.user)  # type: ignore[arg-type]
+            services.support_proposal(proposal=proposal, user=request.user)
     except DomainError as exc:
         messages.error(request, exc.message)
         status = exc.status
@@ -423,7 +423,7 @@ def ballot(request: HttpRequest, city: str, slug: str) -> HttpResponse:
     if process.phase != Phase.VOTING:
         messages.info(request, _("Voting is not open in this process."))
         return redirect(_process_url(process))
-    current = dict(services.my_ballot(process=process, area=area, user=user))  # type: ignore[arg-type]
+    current = dict(services.my_ballot(process=process, area=area, user=user))
     if request.method == "POST":
         form = _ballot_form(process, projects, request.POST)
         chosen = _posted_choices(form)
@@ -436,7 +436,7 @@ def ballot(request: HttpRequest, city: str, slug: str) -> HttpResponse:
                 with transaction.atomic():  # a refused change leaves nothing half-written
                     services.cast_ballot(
                         process=process,
-                        voter=user,  # type: ignore[arg-type]
+                        voter=user,
                         area=area,
                         choices=form.choices(),
                         census_code=form.cleaned_data.get("census_code") or None,
@@ -484,8 +484,10 @@ def explain(note: dict[str, Any] | None, currency: str, rule: str = "") -> str:
     if not note:
         return _("Not funded: the counting stopped before this project was reached.")
 
+    found: dict[str, Any] = note
+
     def m(key: str) -> str:
-        return money(note.get(key), currency)
+        return money(found.get(key), currency)
 
     selected, stage = bool(note.get("selected")), note.get("stage", "")
     ctx = {
@@ -586,7 +588,7 @@ def _compare(
         if outcome is None:
             try:
                 with transaction.atomic():  # a refused change leaves nothing half-written
-                    outcome = services.count_area(area=area, rule=rule, by=request.user)  # type: ignore[arg-type]
+                    outcome = services.count_area(area=area, rule=rule, by=request.user)
             except DomainError as exc:
                 error = exc.message
         codes = set(outcome.selected_codes) if outcome else set()
@@ -652,7 +654,7 @@ def _area_results(
 
 def results(request: HttpRequest, city: str, slug: str) -> HttpResponse:
     process = _get_process(request, city, slug)
-    manager = services.can_manage(request.user, process)  # type: ignore[arg-type]
+    manager = services.can_manage(request.user, process)
     if process.phase not in PUBLIC_RESULTS and not manager:
         raise PermissionDenied(_("The results are published when voting has closed."))
     areas = _areas(process)
@@ -708,13 +710,13 @@ def _delivery_rows(
 def _delivery_ctx(
     request: HttpRequest, process: Process, failed: MilestoneForm | None = None
 ) -> dict[str, Any]:
-    manager = services.can_manage(request.user, process)  # type: ignore[arg-type]
+    manager = services.can_manage(request.user, process)
     return {"process": process, "rows": _delivery_rows(request, process, manager, failed), "manager": manager}
 
 
 def delivery(request: HttpRequest, city: str, slug: str) -> HttpResponse:
     process = _get_process(request, city, slug)
-    if process.phase not in PUBLIC_RESULTS and not services.can_manage(request.user, process):  # type: ignore[arg-type]
+    if process.phase not in PUBLIC_RESULTS and not services.can_manage(request.user, process):
         raise PermissionDenied(_("Delivery is followed once the results are published."))
     return _render(request, "budgeting/delivery.html", _delivery_ctx(request, process))
 
@@ -732,7 +734,7 @@ def subscribe(request: HttpRequest, city: str, slug: str, pk: int) -> HttpRespon
     process = _get_process(request, city, slug)
     project = _funded_project(process, pk)
     on = request.POST.get("on") != "0"
-    services.subscribe(project=project, user=request.user, on=on)  # type: ignore[arg-type]
+    services.subscribe(project=project, user=request.user, on=on)
     if on:
         messages.success(
             request, _("You will get an email when “%(title)s” moves on.") % {"title": project.title}
@@ -756,7 +758,7 @@ def milestone(request: HttpRequest, city: str, slug: str, pk: int) -> HttpRespon
         data = form.cleaned_data
         try:
             with transaction.atomic():  # a refused change leaves nothing half-written
-                services.add_milestone(project=project, by=request.user, **data)  # type: ignore[arg-type]
+                services.add_milestone(project=project, by=request.user, **data)
         except DomainError as exc:
             status = _form_error(form, exc)
         else:
@@ -862,9 +864,9 @@ def manage_phase(request: HttpRequest, city: str, slug: str) -> HttpResponse:
         try:
             with transaction.atomic():  # a refused change leaves nothing half-written
                 if form.cleaned_data["phase"] == Phase.RESULTS and process.phase == Phase.VOTING:
-                    services.publish_results(process=process, by=request.user)  # type: ignore[arg-type]
+                    services.publish_results(process=process, by=request.user)
                 else:
-                    services.set_phase(process=process, by=request.user, phase=form.cleaned_data["phase"])  # type: ignore[arg-type]
+                    services.set_phase(process=process, by=request.user, phase=form.cleaned_data["phase"])
         except DomainError as exc:
             status = _form_error(form, exc)
         else:
@@ -895,7 +897,7 @@ def manage_review(request: HttpRequest, city: str, slug: str, pk: int) -> HttpRe
             with transaction.atomic():  # a refused change leaves nothing half-written
                 services.review_proposal(
                     proposal=proposal,
-                    by=request.user,  # type: ignore[arg-type]
+                    by=request.user,
                     feasible=data["feasible"],
                     reason=data["reason"],
                     official_cost=data["official_cost"],
@@ -920,7 +922,7 @@ def manage_merge(request: HttpRequest, city: str, slug: str, pk: int) -> HttpRes
         into = _queued(process, form.cleaned_data["into"])
         try:
             with transaction.atomic():  # a refused change leaves nothing half-written
-                services.merge_proposals(duplicate=duplicate, into=into, by=request.user)  # type: ignore[arg-type]
+                services.merge_proposals(duplicate=duplicate, into=into, by=request.user)
         except DomainError as exc:
             status = _form_error(form, exc)
         else:
@@ -948,7 +950,7 @@ def manage_assisted(request: HttpRequest, city: str, slug: str) -> HttpResponse:
             with transaction.atomic():  # a refused change leaves nothing half-written
                 services.cast_assisted_ballot(
                     process=process,
-                    staff=request.user,  # type: ignore[arg-type]
+                    staff=request.user,
                     area=area,
                     census_code=form.cleaned_data["census_code"],
                     choices=form.choices(),
@@ -971,7 +973,7 @@ def manage_census(request: HttpRequest, city: str, slug: str) -> HttpResponse:
     if form.is_valid():
         try:
             with transaction.atomic():  # a refused change leaves nothing half-written
-                n = services.add_census(process=process, by=request.user, codes=form.code_rows())  # type: ignore[arg-type]
+                n = services.add_census(process=process, by=request.user, codes=form.code_rows())
         except DomainError as exc:
             status = _form_error(form, exc)
         else:
@@ -993,7 +995,7 @@ def manage_count(request: HttpRequest, city: str, slug: str) -> HttpResponse:
             with transaction.atomic():  # a refused change leaves nothing half-written
                 outcome = services.count_area(
                     area=area, rule=data["rule"], by=request.user, official=data["official"]
-                )  # type: ignore[arg-type]
+                )
         except DomainError as exc:
             status = _form_error(form, exc)
         else:
