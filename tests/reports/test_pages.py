@@ -530,6 +530,8 @@ def test_moderator_hides_through_htmx_and_public_loses_it(as_user, users, make_r
 
 def test_me_too_on_the_report_page(as_user, users, make_report):
     report = make_report("noise")
+    anonymous = as_user(None).get(f"/reports/{report.pk}/").content.decode()
+    assert f"/accounts/login/?next=/reports/{report.pk}/" in anonymous and "Me too:" not in anonymous
     assert "Me too" not in as_user(users["citizen"]).get(f"/reports/{report.pk}/").content.decode()  # own
     client = as_user(users["analyst"])
     resp = client.post(f"/reports/{report.pk}/support/", {}, **HTMX)
