@@ -59,8 +59,11 @@ def _cache_path(path: Path) -> Path:
 
 def load_cached(path: Path) -> dict[str, Any]:
     cp = _cache_path(path)
-    if cp.exists():
-        return dict(json.loads(cp.read_text()))
+    for _ in range(20):  # another process may be rewriting it
+        try:
+            return dict(json.loads(cp.read_text())) if cp.exists() else {"file": path.name, "rules": {}}
+        except json.JSONDecodeError:
+            time.sleep(0.1)
     return {"file": path.name, "rules": {}}
 
 
@@ -110,7 +113,9 @@ def fill_oracle(path: Path, rules: list[str], timeout_s: int, refresh: bool) -> 
         finally:
             signal.alarm(0)
         CACHE_DIR.mkdir(parents=True, exist_ok=True)
-        _cache_path(path).write_text(json.dumps(entry))
+        tmp = _cache_path(path).with_suffix(".tmp")
+        tmp.write_text(json.dumps(entry))
+        tmp.replace(_cache_path(path))  # atomic: readers never see half a file
     return entry
 
 
