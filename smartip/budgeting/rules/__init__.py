@@ -2,9 +2,21 @@
 
     from smartip.budgeting.rules import count, RULES
     outcome = count(election, "mes-add1-greedy")
-    outcome.selected_ids(election.project_ids)
+    outcome.selected_ids(election.project_ids)   # pabulib ids, in selection order
+    outcome.details                              # one ProjectNote per project: why (not) funded
 
-Every rule breaks ties like pabutools' default (`lexico_tie_breaking`): by project id compared as a string.
+Every rule breaks ties like pabutools' default (`lexico_tie_breaking`): by project id compared as a string
+("10" < "9"), and decides with exact rationals (floats for speed, exact settling of close calls).
+
+Rule x ballot kind (pabutools semantics; "approval-like" = approval, choose-1, cumulative, ordinal, scoring,
+where Cost_Sat / Cardinality_Sat read a ballot as the set of projects it lists, so ordinal ranks and
+cumulative points are ignored by those rules):
+- greedy, greedy-card, mes, mes-card, mes-add1, mes-add1-greedy, knapsack: approval-like ballots;
+- greedy-score, mes-score (Additive_Cardinal_Sat, the points): cumulative / scoring only (pabutools
+  refuses that satisfaction for other ballots);
+- phragmen: approval / choose-1 only (pabutools raises for other profiles).
+Not implemented: Borda-type satisfactions for ordinal ballots, irresolute outcomes, other tie-breakings.
+MES needs integer scores and integer voter weights (multiplicities) to count exactly.
 """
 
 from __future__ import annotations
