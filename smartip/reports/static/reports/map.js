@@ -160,6 +160,9 @@
   }
 
   function start() {
+    /* a form that came back with problems: take the keyboard and screen reader to the summary */
+    var summary = document.querySelector(".error-summary[data-focus]");
+    if (summary) summary.focus();
     setUpHtmx();
     categoryQuestions();
     all(".no-js-step").forEach(function (el) { el.hidden = true; });
