@@ -140,7 +140,7 @@ def test_list_empty_state(manchester, as_user):
 def test_list_query_count_does_not_grow_with_processes(manchester, as_user, django_assert_max_num_queries):
     client = as_user(None)
     make_process(manchester, phase=Phase.VOTING)
-    with django_assert_max_num_queries(8) as one:
+    with django_assert_max_num_queries(7) as one:
         client.get("/budgets/")
     for _ in range(6):
         make_process(manchester, phase=Phase.RESULTS)
@@ -403,7 +403,7 @@ def test_mes_explanation_names_what_supporters_could_pay(manchester, as_user):
 def test_results_page_query_count_is_pinned(manchester, as_user, django_assert_max_num_queries):
     process = _counted(manchester)
     client = as_user(None)
-    with django_assert_max_num_queries(12) as before:
+    with django_assert_max_num_queries(10) as before:
         client.get(url(process, "results/"))
     area = process.areas.get()
     for i in range(5):
@@ -623,3 +623,12 @@ def test_anonymous_visitors_are_invited_to_log_in_to_support(users, manchester, 
     _submitted(process, users["citizen"])
     body = text(as_user(None).get(url(process, "proposals/")))
     assert "Log in to support" in body and "/support/" not in body
+
+
+def test_an_account_that_cannot_vote_is_told_before_filling_in(users, manchester, as_user):
+    process = make_process(manchester)
+    assert "cannot vote" not in text(as_user(users["citizen"]).get(url(process, "vote/")))
+    page = as_user(users["moderator"]).get(url(process, "vote/"))
+    assert page.status_code == 200 and "This account cannot vote in this process." in text(page)
+    refused = as_user(users["moderator"]).post(url(process, "vote/"), {"project": [_ids(process)["1"]]})
+    assert refused.status_code == 403 and not Ballot.objects.exists()

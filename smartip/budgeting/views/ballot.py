@@ -31,7 +31,7 @@ from smartip.budgeting.views.common import (
     _render,
     money,
 )
-from smartip.core.errors import DomainError
+from smartip.core.errors import DomainError, Forbidden
 
 
 def _slots(process: Process, projects: list[Project]) -> int:
@@ -137,6 +137,18 @@ def _ballot_problem(
     return ""
 
 
+def _not_eligible(process: Process, user: Any) -> str:
+    """Why this account cannot vote, said before the voter fills in the ballot ("" when it may, or when only
+    the census code, checked on saving, decides)."""
+    try:
+        services.check_eligibility(process=process, user=user, census_code=None)
+    except Forbidden as exc:
+        return exc.message
+    except DomainError:
+        return ""
+    return ""
+
+
 @login_required
 def ballot(request: HttpRequest, city: str, slug: str) -> HttpResponse:
     process = _get_process(request, city, slug)
@@ -184,6 +196,7 @@ def ballot(request: HttpRequest, city: str, slug: str) -> HttpResponse:
         "bar": _bar(process, area, projects, chosen),
         "current": [(p, money(p.cost, process.currency)) for p in projects if p.pk in current],
         "saved": saved,
+        "not_eligible": _not_eligible(process, user),
         **_ballot_rows(process, projects, chosen, _slots(process, projects)),
     }
     return _render(request, "budgeting/ballot.html", ctx, status=status)
