@@ -339,9 +339,12 @@ def test_ranking_ballot_with_ordered_selects(users, manchester, as_user):
     assert 'name="rank_3"' in page and 'name="rank_4"' not in page
     twice = client.post(url(process, "vote/"), {"rank_1": ids["2"], "rank_2": ids["2"]})
     assert twice.status_code == 400 and "chosen twice" in text(twice)
-    assert client.post(url(process, "vote/"), {"rank_1": ids["3"], "rank_2": ids["1"]}).status_code == 302
+    saved = client.post(url(process, "vote/"), {"rank_1": ids["3"], "rank_2": ids["1"]}, follow=True)
     ranks = list(Ballot.objects.get().entries.order_by("rank").values_list("project_id", "rank"))
     assert ranks == [(ids["3"], 1), (ids["1"], 2)]
+    confirmation = text(saved).split('id="confirmation"')[1].split("</div>")[0]
+    assert "<ol>" in confirmation
+    assert confirmation.index("Project 3") < confirmation.index("Project 1")
 
 
 def test_ballot_outside_voting_redirects_to_the_process(users, manchester, as_user):

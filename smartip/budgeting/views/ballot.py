@@ -181,12 +181,13 @@ def ballot(request: HttpRequest, city: str, slug: str) -> HttpResponse:
             except DomainError as exc:
                 status = _form_error(form, exc)
             else:
-                messages.success(request, _("Your vote is saved. You can change it until voting closes."))
+                # the page shows the confirmation with the choices (#confirmation), no flash message
                 return redirect(_process_url(process, "ballot") + f"?area={area.pk}&saved=1#confirmation")
     else:
         form = _ballot_form(process, projects)
         chosen = current
     saved = request.GET.get("saved") == "1" and bool(current)
+    kind_ranks = process.ballot_kind == BallotKind.RANKING  # list the current ballot in ranked order
     ctx = {
         "process": process,
         "area": area,
@@ -194,7 +195,11 @@ def ballot(request: HttpRequest, city: str, slug: str) -> HttpResponse:
         "form": form,
         "kind": process.ballot_kind,
         "bar": _bar(process, area, projects, chosen),
-        "current": [(p, money(p.cost, process.currency)) for p in projects if p.pk in current],
+        "current": [
+            (p, money(p.cost, process.currency), current[p.pk])
+            for p in sorted(projects, key=lambda p: current.get(p.pk, 0) if kind_ranks else 0)
+            if p.pk in current
+        ],
         "saved": saved,
         "not_eligible": _not_eligible(process, user),
         **_ballot_rows(process, projects, chosen, _slots(process, projects)),
