@@ -2,13 +2,13 @@
 
     nice .venv/bin/python benchmarks/open311_requests.py                     # both databases
     nice .venv/bin/python benchmarks/open311_requests.py --db sqlite --reports 200000 --requests 200 --json
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/smartip_bench .venv/bin/python benchmarks/open311_requests.py --db postgres
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/smartip_bench_reports .venv/bin/python benchmarks/open311_requests.py --db postgres
 
 Goal: p95 < 50 ms for `GET /open311/v2/requests.json` filtered (a) by status + service_code + a 30-day window,
 (b) by lat/long/radius (500 m, default 90-day window). Each request goes through the whole Django stack
 (middleware, view, query, JSON rendering) with the test Client, in-process. The data are bulk-inserted once
 per database (uniform points in each city's box, eight categories, a year of dates, 60 % open) and reused when
-the count already matches. PostgreSQL uses its own database (default `smartip_bench`, created if missing).
+the count already matches. PostgreSQL uses its own database (default `smartip_bench_reports`, created if missing).
 
 Figures: wall-clock milliseconds per request (what a user waits; on a shared machine it includes other
 people's load) and this process's CPU milliseconds (Python side only; PostgreSQL's work runs in its server).
@@ -29,7 +29,7 @@ from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 PG_ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"
-PG_BENCH_URL = "postgres://postgres@127.0.0.1:5432/smartip_bench"
+PG_BENCH_URL = "postgres://postgres@127.0.0.1:5432/smartip_bench_reports"
 GOAL_P95_MS = 50.0
 
 
@@ -185,9 +185,9 @@ def _ensure_pg_database() -> None:
     import psycopg
 
     with psycopg.connect(PG_ADMIN_URL.replace("postgres://", "postgresql://"), autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = 'smartip_bench'").fetchone()
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = 'smartip_bench_reports'").fetchone()
         if not exists:
-            conn.execute("CREATE DATABASE smartip_bench")
+            conn.execute("CREATE DATABASE smartip_bench_reports")
 
 
 def run_one(db: str, args: argparse.Namespace) -> dict[str, Any]:

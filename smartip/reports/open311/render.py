@@ -71,19 +71,19 @@ def to_xml(root: str, value: Value) -> str:
     return XML_DECLARATION + tostring(holder[0], encoding="unicode")
 
 
-def _json_ready(value: Value) -> Value:
-    if isinstance(value, Mapping):
-        return {k: _json_ready(v) for k, v in value.items()}
-    if isinstance(value, Sequence) and not isinstance(value, str | bytes):
-        return [_json_ready(v) for v in value]
+def _json_default(value: Value) -> Value:
     if isinstance(value, datetime):
         return w3c_datetime(value)
-    return value
+    if isinstance(value, Mapping):
+        return dict(value)
+    if isinstance(value, Sequence):
+        return list(value)
+    raise TypeError(f"cannot write {type(value).__name__} to Open311 JSON")
 
 
 def to_json(value: Value) -> str:
     """The JSON form: the container's children as an array (the root element name is dropped)."""
-    return json.dumps(_json_ready(value), ensure_ascii=False, separators=(",", ":"))
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_json_default)
 
 
 def render(fmt: str, root: str, value: Value) -> str:

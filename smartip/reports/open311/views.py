@@ -14,8 +14,11 @@ Choices where the spec leaves room (see docs in tests/reports/test_open311_confo
 
 import uuid
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
@@ -26,7 +29,7 @@ from smartip.cities.models import City
 from smartip.core.errors import DomainError, Forbidden, Invalid, NotFound
 from smartip.reports import services
 from smartip.reports.attributes import open311_definition
-from smartip.reports.models import Category, Report, ServiceToken
+from smartip.reports.models import OPEN_STATES, Category, CloseReason, ReportPhoto, ServiceToken
 from smartip.reports.open311 import params
 from smartip.reports.open311.render import CONTENT_TYPES, SPEC, errors_body, render
 
@@ -118,28 +121,64 @@ def _service_item(category: Category) -> dict[str, Any]:
     }
 
 
-def _request_item(request: HttpRequest, report: Report) -> dict[str, Any]:
-    tz = report.city.tz
-    photos = list(report.photos.all())
-    media = request.build_absolute_uri(photos[0].image.url) if photos else (report.media_url or None)
-    notes = report.status_notes or (report.get_close_reason_display() if report.close_reason else None)
+REQUEST_COLUMNS = (
+    "pk",
+    "status",
+    "status_notes",
+    "close_reason",
+    "category__name",
+    "category__service_code",
+    "description",
+    "department__name",
+    "created_at",
+    "updated_at",
+    "expected_at",
+    "address",
+    "lat",
+    "lon",
+    "media_url",
+    "city__timezone",
+)
+
+
+def _request_items(request: HttpRequest, reports: Any) -> list[dict[str, Any]]:
+    """Open311 requests from plain rows (values(), no model instances: lists stay fast) and one photo query."""
+    rows = list(reports.values(*REQUEST_COLUMNS))
+    first_photo: dict[int, str] = {}
+    if rows:
+        photos = ReportPhoto.objects.filter(report_id__in=[r["pk"] for r in rows]).order_by("-id")
+        first_photo = dict(photos.values_list("report_id", "image"))
+    return [_request_item(request, row, first_photo.get(row["pk"])) for row in rows]
+
+
+@lru_cache(maxsize=64)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def _request_item(request: HttpRequest, row: dict[str, Any], photo: str | None) -> dict[str, Any]:
+    tz = _zone(row["city__timezone"])
+    media = request.build_absolute_uri(default_storage.url(photo)) if photo else (row["media_url"] or None)
+    notes = row["status_notes"] or (
+        str(CloseReason(row["close_reason"]).label) if row["close_reason"] else None
+    )
     return {
-        "service_request_id": str(report.pk),
-        "status": report.open311_status,
+        "service_request_id": str(row["pk"]),
+        "status": "open" if row["status"] in OPEN_STATES else "closed",
         "status_notes": notes,
-        "service_name": report.category.name,
-        "service_code": report.category.service_code,
-        "description": report.description,
-        "agency_responsible": report.department.name,
+        "service_name": row["category__name"],
+        "service_code": row["category__service_code"],
+        "description": row["description"],
+        "agency_responsible": row["department__name"],
         "service_notice": None,
-        "requested_datetime": timezone.localtime(report.created_at, tz),
-        "updated_datetime": timezone.localtime(report.updated_at, tz),
-        "expected_datetime": timezone.localtime(report.expected_at, tz) if report.expected_at else None,
-        "address": report.address,
+        "requested_datetime": row["created_at"].astimezone(tz),
+        "updated_datetime": row["updated_at"].astimezone(tz),
+        "expected_datetime": row["expected_at"].astimezone(tz) if row["expected_at"] else None,
+        "address": row["address"],
         "address_id": None,
         "zipcode": None,
-        "lat": report.lat,
-        "long": report.lon,
+        "lat": row["lat"],
+        "long": row["lon"],
         "media_url": media,
     }
 
@@ -216,8 +255,8 @@ def list_requests(request: HttpRequest, fmt: str) -> HttpResponse:
             lon=point[1] if point else None,
             radius_m=radius,
         )
-    window = reports.prefetch_related("photos")[page.offset : page.offset + page.size]
-    return _response(fmt, "service_requests", [_request_item(request, r) for r in window])
+    window = reports[page.offset : page.offset + page.size]
+    return _response(fmt, "service_requests", _request_items(request, window))
 
 
 def create_request(request: HttpRequest, fmt: str) -> HttpResponse:
@@ -273,16 +312,12 @@ def _pairs(request: HttpRequest) -> list[tuple[str, str]]:
 def request_detail(request: HttpRequest, fmt: str, service_request_id: str) -> HttpResponse:
     """One request, as a one-element list (the georeport client reads `[0]`)."""
     city = _city(request, required=False)
-    report = None
+    items = []
     if service_request_id.isdigit():
-        report = (
-            services.search_reports(city=city, ids=[int(service_request_id)])
-            .prefetch_related("photos")
-            .first()
-        )
-    if report is None:
+        items = _request_items(request, services.search_reports(city=city, ids=[int(service_request_id)]))
+    if not items:
         raise Open311Error(404, f"service_request_id {service_request_id!r} not found")
-    return _response(fmt, "service_requests", [_request_item(request, report)])
+    return _response(fmt, "service_requests", items)
 
 
 @open311()
