@@ -13,8 +13,8 @@ Environment variables (all optional):
   STORAGE            "local" (default) or "s3"
 """
 
-from pathlib import Path
 import os
+from pathlib import Path
 
 import dj_database_url
 from django.utils.translation import gettext_lazy as _

@@ -50,8 +50,13 @@ class Process(models.Model):
     slug = models.SlugField(max_length=120)
     title = models.CharField(_("title"), max_length=200)
     description = models.TextField(_("description"), blank=True)
-    district = models.ForeignKey(Neighbourhood, null=True, blank=True, on_delete=models.SET_NULL,
-                                 help_text=_("Only residents of this district may vote (empty: the whole city)"))
+    district = models.ForeignKey(
+        Neighbourhood,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        help_text=_("Only residents of this district may vote (empty: the whole city)"),
+    )
     currency = models.CharField(_("currency"), max_length=3, default="EUR")
     phase = models.CharField(_("phase"), max_length=16, choices=Phase.choices, default=Phase.DRAFT)
     proposals_open = models.DateField(_("proposals open"), null=True, blank=True)
@@ -59,17 +64,23 @@ class Process(models.Model):
     voting_open = models.DateField(_("voting opens"), null=True, blank=True)
     voting_close = models.DateField(_("voting closes"), null=True, blank=True)
     results_on = models.DateField(_("results published"), null=True, blank=True)
-    ballot_kind = models.CharField(_("ballot"), max_length=24, choices=BallotKind.choices,
-                                   default=BallotKind.APPROVAL_BUDGET)
+    ballot_kind = models.CharField(
+        _("ballot"), max_length=24, choices=BallotKind.choices, default=BallotKind.APPROVAL_BUDGET
+    )
     min_projects = models.PositiveIntegerField(_("minimum projects"), default=0)
     max_projects = models.PositiveIntegerField(_("maximum projects (k)"), null=True, blank=True)
     total_points = models.PositiveIntegerField(_("points to share out"), null=True, blank=True)
-    max_points_per_project = models.PositiveIntegerField(_("most points for one project"), null=True, blank=True)
+    max_points_per_project = models.PositiveIntegerField(
+        _("most points for one project"), null=True, blank=True
+    )
     rule = models.CharField(_("counting rule"), max_length=32, default="mes-add1-greedy")
-    verification = models.CharField(_("voter verification"), max_length=16, choices=Verification.choices,
-                                    default=Verification.ACCOUNT)
+    verification = models.CharField(
+        _("voter verification"), max_length=16, choices=Verification.choices, default=Verification.ACCOUNT
+    )
     min_age = models.PositiveSmallIntegerField(_("minimum age"), default=0)
-    source = models.CharField(max_length=200, blank=True, help_text=_("e.g. the pabulib file it was imported from"))
+    source = models.CharField(
+        max_length=200, blank=True, help_text=_("e.g. the pabulib file it was imported from")
+    )
     pabulib_meta = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -115,7 +126,9 @@ class Proposal(models.Model):
 
     process = models.ForeignKey(Process, on_delete=models.CASCADE, related_name="proposals")
     area = models.ForeignKey(BudgetArea, on_delete=models.CASCADE, related_name="proposals")
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     title = models.CharField(_("title"), max_length=200)
     description = models.TextField(_("description"), max_length=5000)
     category = models.CharField(_("category"), max_length=100, blank=True)
@@ -124,7 +137,9 @@ class Proposal(models.Model):
     estimated_cost = models.DecimalField(_("estimated cost"), max_digits=16, decimal_places=2)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.SUBMITTED)
     review_reason = models.TextField(_("review reason"), blank=True)
-    official_cost = models.DecimalField(_("official cost"), max_digits=16, decimal_places=2, null=True, blank=True)
+    official_cost = models.DecimalField(
+        _("official cost"), max_digits=16, decimal_places=2, null=True, blank=True
+    )
     merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL)
     supporters = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
@@ -145,6 +160,9 @@ class ProposalComment(models.Model):
 
     class Meta:
         ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return f"comment {self.pk} on {self.proposal_id}"
 
 
 class Project(models.Model):
@@ -191,6 +209,9 @@ class Milestone(models.Model):
     class Meta:
         ordering = ["due_on", "id"]
 
+    def __str__(self) -> str:
+        return self.title
+
 
 class Ballot(models.Model):
     """A secret ballot. `voter_key` is a keyed hash of (process, voter): it lets a voter replace their ballot and
@@ -211,6 +232,9 @@ class Ballot(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["area", "voter_key"], name="one_ballot_per_voter")]
 
+    def __str__(self) -> str:
+        return f"ballot {self.pk}"
+
 
 class BallotEntry(models.Model):
     ballot = models.ForeignKey(Ballot, on_delete=models.CASCADE, related_name="entries")
@@ -220,6 +244,9 @@ class BallotEntry(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["ballot", "project"], name="one_entry_per_project")]
+
+    def __str__(self) -> str:
+        return f"entry {self.pk}"
 
 
 class CensusEntry(models.Model):
@@ -232,7 +259,12 @@ class CensusEntry(models.Model):
     claimed = models.BooleanField(default=False)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["process", "code_hash"], name="census_code_per_process")]
+        constraints = [
+            models.UniqueConstraint(fields=["process", "code_hash"], name="census_code_per_process")
+        ]
+
+    def __str__(self) -> str:
+        return f"census entry {self.pk}"
 
 
 class Outcome(models.Model):
@@ -252,6 +284,9 @@ class Outcome(models.Model):
         ordering = ["-computed_at"]
         constraints = [models.UniqueConstraint(fields=["area", "rule"], name="one_outcome_per_rule")]
 
+    def __str__(self) -> str:
+        return f"{self.rule} outcome for area {self.area_id}"
+
 
 class ProcessAudit(models.Model):
     """Every process action (phase changes, reviews, assisted ballots, counts, exports). Never names a voter's choice."""
@@ -264,3 +299,6 @@ class ProcessAudit(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.action} at {self.created_at:%Y-%m-%d %H:%M}"

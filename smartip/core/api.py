@@ -43,10 +43,10 @@ def _auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
 def register_routers() -> None:
     """Each domain adds its router here (the composition root)."""
     from smartip.accounts.api import router as accounts_router
-    from smartip.cities.api import router as cities_router
     from smartip.budgeting.api import router as budgeting_router
-    from smartip.reports.api import router as reports_router
+    from smartip.cities.api import router as cities_router
     from smartip.mobility.api import router as mobility_router
+    from smartip.reports.api import router as reports_router
     from smartip.sensing.api import router as sensing_router
 
     api.add_router("/cities", cities_router)
