@@ -188,10 +188,20 @@ class Sensor(models.Model):
 
     @classmethod
     def mark_dirty(cls, sensor_id: int, since: datetime, seen: datetime) -> None:
-        """Note that hourly aggregates from ``since`` on need recomputing (one UPDATE per sensor and batch)."""
-        cls.objects.filter(pk=sensor_id).update(
-            dirty_since=Least(Coalesce(models.F("dirty_since"), models.Value(since)), models.Value(since)),
-            last_seen_at=seen,
+        """Note that hourly aggregates from ``since`` on need recomputing."""
+        cls.mark_many_dirty({sensor_id: since}, seen)
+
+    @classmethod
+    def mark_many_dirty(cls, since: dict[int, datetime], seen: datetime) -> None:
+        """One UPDATE for all the sensors of a batch: ``dirty_since`` becomes the earlier of old and new."""
+        if not since:
+            return
+        new = models.Case(
+            *[models.When(pk=pk, then=models.Value(t)) for pk, t in since.items()],
+            output_field=models.DateTimeField(),
+        )
+        cls.objects.filter(pk__in=list(since)).update(
+            dirty_since=Least(Coalesce(models.F("dirty_since"), new), new), last_seen_at=seen
         )
 
 

@@ -2,7 +2,7 @@
 
 import base64
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import numpy as np
 import pytest
@@ -314,6 +314,15 @@ def _corpus():
             "readings[0].value",
         ),
         ("null value", {"readings": [{**OK, "value": None}]}, 400, "readings[0].value"),
+        (
+            "huge integer",
+            '{"readings": [{"quantity": "pm25", "time": "NOW", "value": 1%s}]}' % ("0" * 400),
+            400,
+            "readings[0].value",
+        ),
+        ("list for a quantity", {"readings": [{**OK, "quantity": ["pm25"]}]}, 400, "readings[0].quantity"),
+        ("null sensor", {"readings": [{**OK, "sensor": None}]}, 400, "readings[0].sensor"),
+        ("time as a boolean", {"readings": [{**OK, "time": True}]}, 400, "readings[0].time"),
         ("boolean value", {"readings": [{**OK, "value": True}]}, 400, "readings[0].value"),
         ("missing value", {"readings": [{"quantity": "pm25", "time": "NOW"}]}, 400, "readings[0].value"),
         ("future", {"readings": [{**OK, "time": future}]}, 400, "readings[0].time"),
@@ -376,3 +385,19 @@ def test_revoked_device_key_is_refused(client, sensor, citizen, neighbour):
     api_key.revoke()
     r = batch(client, {"sensor": sensor.pk, "readings": [{**OK, "time": _now_iso()}]}, raw)
     assert r.status_code == 401
+
+
+def test_batch_accepts_unix_seconds_and_offsets(client, sensor, key):
+    t = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
+    body = {
+        "sensor": sensor.pk,
+        "readings": [
+            {"quantity": "pm25", "time": t.timestamp(), "value": 4},
+            {"quantity": "pm10", "time": t.astimezone(timezone(timedelta(hours=2))).isoformat(), "value": 6.5},
+        ],
+    }
+    assert batch(client, body, key).status_code == 201
+    assert sorted(Observation.objects.values_list("quantity", "time", "value")) == [
+        ("pm10", t, 6.5),
+        ("pm25", t, 4.0),
+    ]
