@@ -143,7 +143,7 @@ def upload_batch(*, raw_key: str | None, payload: Any, process: bool = True) -> 
     from smartip.accounts.auth import user_for_key
     from smartip.accounts.models import hash_key
     from smartip.cities.services import get_city
-    from smartip.mobility.readers import read_batch
+    from smartip.mobility.readers.batch import read_batch
 
     owner = user_for_key(raw_key)
     key = ApiKey.objects.filter(key_hash=hash_key(raw_key.strip())).first() if raw_key else None
