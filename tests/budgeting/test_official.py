@@ -11,6 +11,7 @@ from smartip.budgeting.pabulib import read_pb, to_election
 from smartip.budgeting.rules.election import Election
 from smartip.budgeting.rules.official import (
     OFFICIAL_RULES,
+    ballot_scores,
     count_official,
     count_official_pb,
     declared_rule,
@@ -237,3 +238,11 @@ def test_wieliczka_was_counted_without_the_exhaustive_stop() -> None:
     assert set(plain.selected) == _declared_winners(pb)
     assert set(early.selected) != _declared_winners(pb)
     assert early.details["per_voter_budget"] < plain.details["per_voter_budget"]  # type: ignore[operator]
+
+
+def test_ordinal_greedy_from_ballots_ranks_by_borda_points_like_the_files() -> None:
+    # Kraków publishes a Borda `score` (L, L-1, ..., 1 down each ballot); the Election alone must give it too
+    pb = read_pb(shared_path("data", "pabulib", "Poland_Krakow_2024_Bienczyce.pb"))
+    election = to_election(pb)
+    assert ballot_scores(election) == [float(r["score"]) for r in pb.projects]
+    assert set(count_official(election).selected) == _declared_winners(pb)

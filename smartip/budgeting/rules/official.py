@@ -16,6 +16,7 @@ from fractions import Fraction
 from typing import Literal
 
 import numpy as np
+import numpy.typing as npt
 
 from smartip.budgeting.pabulib import PabulibFile, to_election
 from smartip.budgeting.rules.election import Election
@@ -83,8 +84,18 @@ def declared_rule(election: Election) -> str:
 
 
 def ballot_scores(election: Election) -> list[float]:
-    """Per project: approvals (approval, choose-1, ordinal: number of ballots listing it) or points."""
-    weights = election.entry_score if election.ballot_kind in ("cumulative", "scoring") else None
+    """Per project, the score greedy ranks by, as pabulib files publish it: approvals (approval, choose-1),
+    points (cumulative, scoring), or for ordinal ballots Borda points L, L-1, ..., 1 down a ballot of
+    length L (the pabulib checker's rule; it matches the `score` column of all 103 ordinal files that have one).
+    """
+    weights: npt.NDArray[np.float64] | None = None
+    if election.ballot_kind in ("cumulative", "scoring"):
+        weights = election.entry_score
+    elif election.ballot_kind == "ordinal":
+        lengths = np.diff(election.voter_ptr)
+        voter = np.repeat(np.arange(election.n_voters), lengths)
+        position = np.arange(len(election.entry_project)) - election.voter_ptr[voter]
+        weights = (lengths[voter] - position).astype(np.float64)
     totals = np.bincount(election.entry_project, weights=weights, minlength=election.n_projects)
     return [float(x) for x in totals]
 
