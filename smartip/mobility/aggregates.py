@@ -30,7 +30,7 @@ class Cell:
     """One published cell: its key, the (capped, possibly noisy) count and how many distinct people."""
 
     key: tuple[Hashable, ...]
-    count: float
+    count: int
     n_people: int
 
 
@@ -108,9 +108,9 @@ def publish_counts(
     for key, by_person in _capped_counts(keys, persons, cap_per_person).items():
         if len(by_person) < min_people:
             continue
-        count: float = float(sum(by_person.values()))
+        count = sum(by_person.values())
         if epsilon is not None:
-            count = max(0.0, round(count + laplace(cap_per_person / epsilon, rng)))
+            count = max(0, round(count + laplace(cap_per_person / epsilon, rng)))
         cells.append(Cell(key=key, count=count, n_people=len(by_person)))
     return sorted(cells, key=lambda c: tuple(str(k) for k in c.key))
 
