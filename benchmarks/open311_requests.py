@@ -60,6 +60,8 @@ def _seed(n_reports: int, seed: int) -> int:
     cats = {c.slug: ensure_categories(c) for c in cities}
     have = Report.objects.count()
     if have == n_reports:
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")  # indexes may have been added by a new migration
         return have
     Report.objects.all().delete()
     rng = np.random.default_rng(seed)

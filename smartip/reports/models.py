@@ -3,6 +3,7 @@
 import math
 import uuid
 
+import h3
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -59,6 +60,24 @@ class CloseReason(models.TextChoices):
     INVALID = "invalid", _("Not a valid report")
 
 
+# Small circles are also narrowed by H3 cells (an indexed IN list): a lat band alone scans thousands of rows.
+H3_PREFILTER_MAX_M = 1500.0
+
+
+def cells_covering(lat: float, lon: float, radius_m: float, sides: int = 24) -> list[str]:
+    """Res-9 cells that together contain the whole circle: every cell overlapping a polygon drawn around it
+    (circumscribed, 2 % wider, so it contains the circle)."""
+    outer_m = 1.02 * radius_m / math.cos(math.pi / sides)
+    dlat = math.degrees(outer_m / geo.EARTH_RADIUS_M)
+    dlon = dlat / max(math.cos(math.radians(lat)), 1e-6)
+    ring = [
+        (lat + dlat * math.cos(2 * math.pi * i / sides), lon + dlon * math.sin(2 * math.pi * i / sides))
+        for i in range(sides)
+    ]
+    cells = h3.h3shape_to_cells_experimental(h3.LatLngPoly(ring), geo.H3_RESOLUTION, contain="overlap")
+    return sorted(set(cells) | {geo.h3_cell(lat, lon)})
+
+
 class ReportQuerySet(models.QuerySet["Report"]):
     def for_city(self, city: City) -> "ReportQuerySet":
         return self.filter(city=city)
@@ -85,11 +104,12 @@ class ReportQuerySet(models.QuerySet["Report"]):
         kx = m_per_deg * max(math.cos(math.radians(lat)), 1e-6)
         dy = (models.F("lat") - lat) * m_per_deg
         dx = (models.F("lon") - lon) * kx
-        return (
-            self.near(lat, lon, radius_m)
-            .annotate(distance2_m2=models.ExpressionWrapper(dy * dy + dx * dx, output_field=models.FloatField()))
-            .filter(distance2_m2__lte=radius_m * radius_m)
-        )
+        qs = self.near(lat, lon, radius_m)
+        if radius_m <= H3_PREFILTER_MAX_M:
+            qs = qs.filter(h3_cell__in=cells_covering(lat, lon, radius_m))
+        return qs.annotate(
+            distance2_m2=models.ExpressionWrapper(dy * dy + dx * dx, output_field=models.FloatField())
+        ).filter(distance2_m2__lte=radius_m * radius_m)
 
     def with_related(self) -> "ReportQuerySet":
         """What list pages and APIs show, in one query (no N+1)."""
@@ -103,18 +123,26 @@ class Report(models.Model):
     city = models.ForeignKey(City, on_delete=models.CASCADE, related_name="reports")
     category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="reports")
     department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="reports")
-    neighbourhood = models.ForeignKey(Neighbourhood, null=True, blank=True, on_delete=models.SET_NULL,
-                                      related_name="reports")
-    reporter = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                 related_name="reports")
+    neighbourhood = models.ForeignKey(
+        Neighbourhood, null=True, blank=True, on_delete=models.SET_NULL, related_name="reports"
+    )
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="reports"
+    )
     # contact details given without an account (Open311 POST), never shown publicly
     contact_email = models.EmailField(blank=True)
     contact_name = models.CharField(max_length=200, blank=True)
     contact_phone = models.CharField(max_length=40, blank=True)
     device_id = models.CharField(max_length=200, blank=True)
     is_anonymous = models.BooleanField(_("show my name publicly? (no)"), default=False)
-    assisted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                    related_name="+", help_text=_("Staff who entered it on the citizen's behalf"))
+    assisted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("Staff who entered it on the citizen's behalf"),
+    )
     title = models.CharField(_("title"), max_length=200, blank=True)
     description = models.TextField(_("description"), max_length=4000)
     attributes = models.JSONField(default=dict, blank=True)
@@ -122,14 +150,21 @@ class Report(models.Model):
     lon = models.FloatField(_("longitude"))
     h3_cell = models.CharField(max_length=16, db_index=True)
     address = models.CharField(_("address"), max_length=300, blank=True)
-    media_url = models.URLField(_("media URL"), max_length=500, blank=True,
-                                help_text=_("A photo hosted elsewhere (Open311 media_url)"))
+    media_url = models.URLField(
+        _("media URL"),
+        max_length=500,
+        blank=True,
+        help_text=_("A photo hosted elsewhere (Open311 media_url)"),
+    )
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.OPEN)
     close_reason = models.CharField(max_length=32, choices=CloseReason.choices, blank=True)
     status_notes = models.TextField(blank=True)
-    duplicate_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL,
-                                     related_name="duplicates")
-    supporters = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="supported_reports")
+    duplicate_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="duplicates"
+    )
+    supporters = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="supported_reports"
+    )
     support_count = models.PositiveIntegerField(default=0)
     flag_count = models.PositiveIntegerField(default=0)
     is_hidden = models.BooleanField(default=False)
@@ -146,8 +181,10 @@ class Report(models.Model):
             models.Index(fields=["city", "created_at"], name="report_city_created"),
             models.Index(fields=["city", "lat", "lon"], name="report_city_latlon"),
             models.Index(fields=["department", "status"], name="report_dept_status"),
-            models.Index(fields=["city", "is_hidden", "lat", "lon"], name="report_city_vis_latlon"),
-            models.Index(fields=["city", "is_hidden", "category", "status", "created_at"], name="report_city_vis_cat"),
+            models.Index(fields=["city", "h3_cell"], name="report_city_h3"),
+            models.Index(
+                fields=["city", "is_hidden", "category", "status", "created_at"], name="report_city_vis_cat"
+            ),
         ]
         verbose_name = _("report")
         verbose_name_plural = _("reports")

