@@ -37,6 +37,8 @@ from smartip.mobility.models import (
 )
 
 H3_RES = 8
+#: pipeline mode labels the matcher spells differently (the classifier cannot tell a bus from a tram)
+MATCH_MODE = {"bus/tram": "bus"}
 AGGREGATE_KINDS = ("segments", "od-neighbourhoods", "od-h3", "speeds", "hotspots", "mode-share")
 
 
@@ -240,8 +242,9 @@ def process_trace(*, trace: Trace, rng: random.Random | None = None) -> Trace:
                 finished_at=_dt(tpls.finished_at_s[k]),
                 distance_m=_length_m(leg_fixes),
             )
-            if matcher is not None and is_matchable(mode):
-                _store_match(matcher, leg, leg_fixes, mode, window, segments_by_way)
+            match_mode = MATCH_MODE.get(mode, mode)
+            if matcher is not None and is_matchable(match_mode):
+                _store_match(matcher, leg, leg_fixes, match_mode, window, segments_by_way)
     trace.processed_at = timezone.now()
     trace.matched_with = "" if matcher is None else type(matcher).__name__
     trace.save(update_fields=["processed_at", "matched_with"])
@@ -638,3 +641,59 @@ def _centre(hood: Any) -> tuple[float, float]:
 
 def _line(a: tuple[float, float], b: tuple[float, float]) -> dict[str, Any]:
     return {"type": "LineString", "coordinates": [[a[1], a[0]], [b[1], b[0]]]}
+
+
+# --- bulk import (CLI) --------------------------------------------------------------------------------------
+
+IMPORT_SUFFIXES = (".plt", ".gpx")
+
+
+def import_folder(
+    *,
+    folder: Path,
+    city: City,
+    purpose: str,
+    process: bool = True,
+    progress: Any = None,
+    total: Any = None,
+) -> dict[str, Any]:
+    """Import `folder/<user>/**/*.plt|*.gpx`: one user per sub-folder (username `<city>-import-<folder>`), one
+    trace per file, each in its own transaction; files the readers refuse or that leave the city are skipped
+    and reported, never half-stored."""
+    from smartip.mobility.readers import read_trace
+
+    people = sorted(p for p in folder.iterdir() if p.is_dir())
+    files = [
+        (person, f)
+        for person in people
+        for f in sorted(person.rglob("*"))
+        if f.suffix.lower() in IMPORT_SUFFIXES
+    ]
+    if total is not None:
+        total(len(files))
+    report: dict[str, Any] = {"users": 0, "traces": 0, "fixes": 0, "trips": 0, "skipped": []}
+    users: dict[Path, User] = {}
+    for person, path in files:
+        if person not in users:
+            users[person], _ = User.objects.get_or_create(username=f"{city.slug}-import-{person.name}"[:150])
+        try:
+            with transaction.atomic():
+                trace = upload_trace(
+                    owner=users[person],
+                    city=city,
+                    fixes=read_trace(path),
+                    source_format=path.suffix.lower().lstrip("."),
+                    consent=True,
+                    purpose=purpose,
+                    name=f"{person.name}/{path.name}",
+                    process=process,
+                )
+            report["traces"] += 1
+            report["fixes"] += trace.n_fixes
+            report["trips"] += trace.trips.count()
+        except Invalid as exc:
+            report["skipped"].append({"file": str(path.relative_to(folder)), "reason": exc.message})
+        if progress is not None:
+            progress(1)
+    report["users"] = len(users)
+    return report

@@ -9,7 +9,10 @@ from smartip.core.cli import print_json, run_action, table
 
 
 class Command(BaseCommand):
-    help = "Citizen mobility: process FILE (stay points, trips, modes); match FILE --network FILE.osm.pbf"
+    help = (
+        "Citizen mobility: process FILE (stay points, trips, modes); match FILE --network FILE.osm.pbf; "
+        "load-network CITY FILE.osm.pbf; import DIR --city CITY"
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
@@ -25,6 +28,25 @@ class Command(BaseCommand):
             "--mode", default="car", choices=["walk", "bicycle", "bus", "tram", "car", "train"]
         )
         match.add_argument("--json", action="store_true", help="(the output is GeoJSON either way)")
+        net = sub.add_parser(
+            "load-network", help="build map-matching tiles and the street segment table of a city"
+        )
+        net.add_argument("city")
+        net.add_argument("file", help="an OpenStreetMap extract (.osm.pbf)")
+        net.add_argument("--json", action="store_true")
+        imp = sub.add_parser(
+            "import", help="import GeoLife-style folders (PLT) or GPX files: one user per sub-folder of DIR"
+        )
+        imp.add_argument("dir")
+        imp.add_argument("--city", required=True)
+        imp.add_argument(
+            "--purpose",
+            default="research data set imported by the city (consent collected by the data set's publisher)",
+        )
+        imp.add_argument(
+            "--no-process", action="store_true", help="store the traces without running the pipeline"
+        )
+        imp.add_argument("--json", action="store_true")
 
     def handle(self, *args: Any, action: str, **opts: Any) -> None:
         run_action(self, action, opts)
@@ -58,6 +80,58 @@ class Command(BaseCommand):
                 fixes.lat, fixes.lon, fixes.t_s, network_pbf=Path(network), cache_dir=cache, mode=mode
             )
         )
+
+    def do_load_network(self, city: str, file: str, json: bool, **_: Any) -> None:
+        from django.db import transaction
+
+        from smartip.cities.services import get_city
+        from smartip.mobility.services import load_network
+
+        with transaction.atomic():
+            network = load_network(city=get_city(city), pbf=Path(file))
+        summary = {
+            "city": city,
+            "network": network.pk,
+            "segments": network.n_segments,
+            "tiles": network.tiles_config,
+        }
+        if json:
+            print_json(summary)
+        else:
+            self.stdout.write(
+                f"{network.n_segments} street segments loaded for {city} ({network.source_name})\n"
+            )
+
+    def do_import(self, dir: str, city: str, purpose: str, no_process: bool, json: bool, **_: Any) -> None:
+        import sys
+
+        from tqdm import tqdm
+
+        from smartip.cities.services import get_city
+        from smartip.mobility.services import import_folder
+
+        folder = Path(dir)
+        if not folder.is_dir():
+            raise FileNotFoundError(2, "not a folder", dir)
+        c = get_city(city)
+        with tqdm(desc="traces", unit="file", file=sys.stderr, disable=False) as bar:
+            report = import_folder(
+                folder=folder,
+                city=c,
+                purpose=purpose,
+                process=not no_process,
+                progress=bar.update,
+                total=bar.reset,
+            )
+        if json:
+            print_json(report)
+            return
+        self.stdout.write(
+            f"{report['traces']} traces ({report['fixes']} fixes, {report['trips']} trips) for "
+            f"{report['users']} users; {len(report['skipped'])} files skipped\n"
+        )
+        for item in report["skipped"]:
+            self.stderr.write(f"skipped {item['file']}: {item['reason']}\n")
 
 
 def _iso(t_s: float) -> str:
