@@ -226,3 +226,72 @@ def test_refused_messages_are_answered_on_the_errors_topic_and_store_nothing(sen
     listener.loop_stop()
     assert sorted(e["error"]["field"] for e in errors) == sorted(f for _, _, f in bad)
     assert Observation.objects.count() == 0
+
+
+def _worker_env() -> dict[str, str] | None:
+    """Environment for a worker subprocess that sees the test database (not possible with in-memory SQLite)."""
+    import os
+
+    from django.db import connection
+
+    s = connection.settings_dict
+    if connection.vendor != "postgresql":
+        return None
+    auth = s["USER"] + (f":{s['PASSWORD']}" if s.get("PASSWORD") else "")
+    url = f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+    return dict(os.environ, DATABASE_URL=url, DJANGO_SETTINGS_MODULE="smartip.settings", LOG_LEVEL="ERROR")
+
+
+@pytest.mark.slow
+def test_worker_process_killed_with_sigkill_loses_nothing(sensor, key, mqtt_ids):
+    """The real `smartip sensing mqtt-worker` process, killed -9 mid-stream and started again (PostgreSQL only)."""
+    import signal
+    import subprocess
+    import sys
+
+    env = _worker_env()
+    if env is None:
+        pytest.skip("needs a database another process can open (run with DATABASE_URL=postgres://…)")
+    prefix, client_id = mqtt_ids
+    # create the persistent session first, so the broker queues everything published before the worker starts
+    session = paho.Client(
+        callback_api_version=paho.CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=False
+    )
+    session.connect(*BROKER)
+    session.loop_start()
+    session.subscribe(f"{prefix}/+/sensors/+/readings", qos=1)
+    time.sleep(0.3)
+    session.disconnect()
+    session.loop_stop()
+
+    topic = readings_topic(prefix, sensor.city.slug, sensor.pk)
+    start = datetime.now(UTC) - timedelta(days=3)
+    pub = publisher(f"{client_id}-pub")
+    total = 0
+    for m in range(400):
+        readings = [
+            {"quantity": q, "time": (start + timedelta(seconds=145 * m)).isoformat(), "value": 3.0 + m % 7}
+            for q in ("pm25", "pm10", "temperature", "humidity", "pm1")
+        ]
+        total += len(readings)
+        pub.publish(topic, json.dumps({"key": key, "readings": readings}), qos=1).wait_for_publish(5)
+    pub.disconnect()
+    pub.loop_stop()
+
+    command = [sys.executable, "-m", "smartip.cli", "sensing", "mqtt-worker", "--prefix", prefix]
+    command += ["--client-id", client_id, "--batch", "20"]
+    first = subprocess.Popen(command, env=env, stderr=subprocess.DEVNULL)
+    try:
+        assert wait_for(lambda: Observation.objects.count() > 0, 30), "the worker stored nothing"
+    finally:
+        first.send_signal(signal.SIGKILL)
+        first.wait(10)
+    assert Observation.objects.count() < total, "killed too late to test anything"
+    second = subprocess.Popen(command, env=env, stderr=subprocess.DEVNULL)
+    try:
+        assert wait_for(lambda: Observation.objects.count() >= total, 40)
+        time.sleep(0.5)
+    finally:
+        second.send_signal(signal.SIGTERM)
+        second.wait(10)
+    assert Observation.objects.count() == total
