@@ -12,8 +12,6 @@ from django.utils.translation import gettext_lazy as _
 
 from smartip.budgeting.models import PHASE_ORDER, BallotKind, BudgetArea, Phase, Project, Proposal
 
-RULE_CHOICES_DEFAULT = ("mes-add1-greedy", "mes", "greedy", "phragmen")
-
 
 class ProposalForm(forms.Form):
     title = forms.CharField(label=_("Title"), max_length=200)
