@@ -1,0 +1,306 @@
+"""The eight SensorThings entity types mapped onto our tables: properties, navigation, ORM paths, JSON output."""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from django.db.models import Model, QuerySet
+
+from smartip.sensing.models import Observation, Sensor
+from smartip.sensing.sta_models import (
+    StaDatastream,
+    StaFeatureOfInterest,
+    StaHistoricalLocation,
+    StaLocation,
+    StaObservedProperty,
+    StaSensor,
+)
+
+Related = Callable[[Any], QuerySet[Any]]
+
+
+@dataclass(frozen=True)
+class Nav:
+    """A navigation property: its target type, to-one or to-many, the target objects of one parent, and the
+    ORM path of a to-one relation usable in ``$filter``/``$orderby`` (None: not filterable this way)."""
+
+    target: str
+    many: bool
+    related: Related
+    orm: str | None = None
+
+
+@dataclass(frozen=True)
+class EntityType:
+    name: str
+    plural: str
+    model: type[Model]
+    base: Callable[[], QuerySet[Any]]
+    fields: dict[str, str]  # STA property → ORM path (filter, orderby)
+    render: Callable[[Any], dict[str, Any]]
+    navs: dict[str, Nav] = field(default_factory=dict)
+
+
+def iso(t: datetime | None) -> str | None:
+    if t is None:
+        return None
+    return t.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+# -------------------------------------------------------------------------------------------------- renderers
+
+
+def render_thing(sensor: Sensor) -> dict[str, Any]:
+    extra = getattr(sensor, "sta_thing", None)
+    return {
+        "name": sensor.name,
+        "description": extra.description if extra else "",
+        "properties": {
+            **(extra.properties if extra else {}),
+            "city": sensor.city.slug,
+            "model": sensor.model,
+            "exposure": sensor.exposure,
+        },
+    }
+
+
+def render_location(loc: StaLocation) -> dict[str, Any]:
+    """A home-hosted Thing's location is shown on the public grid, never exactly (as on our maps)."""
+    geometry = loc.location
+    homes = [t for t in loc.things.all() if t.is_home_hosted]
+    if homes:
+        geometry = {"type": "Point", "coordinates": [homes[0].public_lon, homes[0].public_lat]}
+    return {
+        "name": loc.name,
+        "description": loc.description,
+        "encodingType": loc.encoding_type,
+        "location": geometry,
+        "properties": loc.properties,
+    }
+
+
+def render_historical_location(hl: StaHistoricalLocation) -> dict[str, Any]:
+    return {"time": iso(hl.time)}
+
+
+def render_datastream(ds: StaDatastream) -> dict[str, Any]:
+    return {
+        "name": ds.name,
+        "description": ds.description,
+        "observationType": ds.observation_type,
+        "unitOfMeasurement": ds.unit_of_measurement,
+        "properties": {**ds.properties, "quantity": ds.quantity},
+    }
+
+
+def render_sensor(s: StaSensor) -> dict[str, Any]:
+    return {
+        "name": s.name,
+        "description": s.description,
+        "encodingType": s.encoding_type,
+        "metadata": s.metadata,
+        "properties": s.properties,
+    }
+
+
+def render_observed_property(op: StaObservedProperty) -> dict[str, Any]:
+    return {
+        "name": op.name,
+        "definition": op.definition,
+        "description": op.description,
+        "properties": {**op.properties, "quantity": op.quantity},
+    }
+
+
+def render_observation(o: Observation) -> dict[str, Any]:
+    """resultTime is not stored separately: it is the phenomenonTime. resultQuality carries the QC bit flags."""
+    t = iso(o.time)
+    return {
+        "phenomenonTime": t,
+        "resultTime": t,
+        "result": o.value,
+        "resultQuality": {"qcFlags": o.qc_flags},
+    }
+
+
+def render_feature(f: StaFeatureOfInterest) -> dict[str, Any]:
+    return {
+        "name": f.name,
+        "description": f.description,
+        "encodingType": f.encoding_type,
+        "feature": f.feature,
+        "properties": f.properties,
+    }
+
+
+# ---------------------------------------------------------------------------------------------- base querysets
+
+
+def things() -> QuerySet[Sensor]:
+    """Things are the public (active, outdoor) sensors."""
+    return Sensor.objects.public().select_related("city", "sta_thing")
+
+
+def observations() -> QuerySet[Observation]:
+    return Observation.objects.filter(sensor__is_active=True, sensor__exposure="outdoor")
+
+
+def locations() -> QuerySet[StaLocation]:
+    return StaLocation.objects.prefetch_related("things")
+
+
+COMMON = {"@iot.id": "pk", "id": "pk"}
+NAMED = {**COMMON, "name": "name", "description": "description", "properties": "properties"}
+
+ENTITY_TYPES: dict[str, EntityType] = {
+    e.plural: e
+    for e in (
+        EntityType(
+            "Thing",
+            "Things",
+            Sensor,
+            things,
+            {
+                **COMMON,
+                "name": "name",
+                "description": "sta_thing__description",
+                "properties": "sta_thing__properties",
+            },
+            render_thing,
+            {
+                "Locations": Nav("Location", True, lambda t: locations().filter(things=t)),
+                "HistoricalLocations": Nav(
+                    "HistoricalLocation", True, lambda t: StaHistoricalLocation.objects.filter(thing=t)
+                ),
+                "Datastreams": Nav("Datastream", True, lambda t: StaDatastream.objects.filter(thing=t)),
+            },
+        ),
+        EntityType(
+            "Location",
+            "Locations",
+            StaLocation,
+            locations,
+            {**NAMED, "encodingType": "encoding_type", "location": "location"},
+            render_location,
+            {
+                "Things": Nav("Thing", True, lambda loc: things().filter(sta_locations=loc)),
+                "HistoricalLocations": Nav(
+                    "HistoricalLocation",
+                    True,
+                    lambda loc: StaHistoricalLocation.objects.filter(locations=loc),
+                ),
+            },
+        ),
+        EntityType(
+            "HistoricalLocation",
+            "HistoricalLocations",
+            StaHistoricalLocation,
+            lambda: StaHistoricalLocation.objects.all(),
+            {**COMMON, "time": "time"},
+            render_historical_location,
+            {
+                "Thing": Nav("Thing", False, lambda hl: things().filter(pk=hl.thing_id), "thing"),
+                "Locations": Nav("Location", True, lambda hl: locations().filter(historical_locations=hl)),
+            },
+        ),
+        EntityType(
+            "Datastream",
+            "Datastreams",
+            StaDatastream,
+            lambda: StaDatastream.objects.all(),
+            {
+                **NAMED,
+                "observationType": "observation_type",
+                "unitOfMeasurement": "unit_of_measurement",
+                "quantity": "quantity",
+            },
+            render_datastream,
+            {
+                "Thing": Nav("Thing", False, lambda ds: things().filter(pk=ds.thing_id), "thing"),
+                "Sensor": Nav(
+                    "Sensor", False, lambda ds: StaSensor.objects.filter(pk=ds.sensor_id), "sensor"
+                ),
+                "ObservedProperty": Nav(
+                    "ObservedProperty",
+                    False,
+                    lambda ds: StaObservedProperty.objects.filter(pk=ds.observed_property_id),
+                    "observed_property",
+                ),
+                "Observations": Nav(
+                    "Observation",
+                    True,
+                    lambda ds: observations().filter(sensor_id=ds.thing_id, quantity=ds.quantity),
+                ),
+            },
+        ),
+        EntityType(
+            "Sensor",
+            "Sensors",
+            StaSensor,
+            lambda: StaSensor.objects.all(),
+            {**NAMED, "encodingType": "encoding_type", "metadata": "metadata"},
+            render_sensor,
+            {"Datastreams": Nav("Datastream", True, lambda s: StaDatastream.objects.filter(sensor=s))},
+        ),
+        EntityType(
+            "ObservedProperty",
+            "ObservedProperties",
+            StaObservedProperty,
+            lambda: StaObservedProperty.objects.all(),
+            {**NAMED, "definition": "definition", "quantity": "quantity"},
+            render_observed_property,
+            {
+                "Datastreams": Nav(
+                    "Datastream", True, lambda op: StaDatastream.objects.filter(observed_property=op)
+                )
+            },
+        ),
+        EntityType(
+            "Observation",
+            "Observations",
+            Observation,
+            observations,
+            {
+                **COMMON,
+                "phenomenonTime": "time",
+                "resultTime": "time",
+                "result": "value",
+                "resultQuality": "qc_flags",
+                "resultQuality/qcFlags": "qc_flags",
+            },
+            render_observation,
+            {
+                "Datastream": Nav(
+                    "Datastream",
+                    False,
+                    lambda o: StaDatastream.objects.filter(thing_id=o.sensor_id, quantity=o.quantity),
+                ),
+                "FeatureOfInterest": Nav(
+                    "FeatureOfInterest",
+                    False,
+                    lambda o: StaFeatureOfInterest.objects.filter(thing_id=o.sensor_id),
+                    "sensor__sta_feature",
+                ),
+            },
+        ),
+        EntityType(
+            "FeatureOfInterest",
+            "FeaturesOfInterest",
+            StaFeatureOfInterest,
+            lambda: StaFeatureOfInterest.objects.all(),
+            {**NAMED, "encodingType": "encoding_type", "feature": "feature"},
+            render_feature,
+            {
+                "Observations": Nav(
+                    "Observation",
+                    True,
+                    lambda f: (
+                        observations().filter(sensor_id=f.thing_id) if f.thing_id else observations().none()
+                    ),
+                )
+            },
+        ),
+    )
+}
+BY_NAME = {e.name: e for e in ENTITY_TYPES.values()}

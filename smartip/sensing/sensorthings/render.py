@@ -1,0 +1,119 @@
+"""GET output: entities with @iot.selfLink and navigation links, $select, nested $expand, paged collections."""
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from django.db.models import QuerySet
+
+from smartip.core.errors import Invalid
+from smartip.sensing.sensorthings.entities import BY_NAME, EntityType, iso
+from smartip.sensing.sensorthings.options import DEFAULT_TOP, Options
+from smartip.sensing.sensorthings.query_orm import apply_filter, apply_orderby
+
+
+@dataclass(frozen=True)
+class Context:
+    base: str  # absolute URL of the service root, without a trailing slash
+
+
+def self_link(ctx: Context, etype: EntityType, pk: Any) -> str:
+    return f"{ctx.base}/{etype.plural}({pk})"
+
+
+def entity(ctx: Context, etype: EntityType, obj: Any, opts: Options) -> dict[str, Any]:
+    selected = set(opts.select) if opts.select else None
+    for name in opts.select or ():
+        if (
+            name not in ("@iot.id", "id", "@iot.selfLink")
+            and name not in etype.fields
+            and name not in etype.navs
+        ):
+            raise Invalid(f"$select: {etype.name} has no property {name!r}", field="$select")
+    out: dict[str, Any] = {}
+    if selected is None or selected & {"@iot.id", "id"}:
+        out["@iot.id"] = obj.pk
+    link = self_link(ctx, etype, obj.pk)
+    if selected is None or "@iot.selfLink" in selected:
+        out["@iot.selfLink"] = link
+    for key, value in etype.render(obj).items():
+        if selected is None or key in selected:
+            out[key] = value
+    for nav in etype.navs:
+        if selected is None or nav in selected:
+            out[f"{nav}@iot.navigationLink"] = f"{link}/{nav}"
+    for nav_name, inner in opts.expand.items():
+        nav = etype.navs.get(nav_name)
+        if nav is None:
+            raise Invalid(f"$expand: {etype.name} has no navigation property {nav_name!r}", field="$expand")
+        target = BY_NAME[nav.target]
+        related = apply_orderby(apply_filter(nav.related(obj), inner.filter, target), inner.orderby, target)
+        if nav.many:
+            top = DEFAULT_TOP if inner.top is None else inner.top
+            rows = list(related[inner.skip : inner.skip + top + 1])
+            if inner.count:
+                out[f"{nav_name}@iot.count"] = related.count()
+            out[nav_name] = [entity(ctx, target, row, inner) for row in rows[:top]]
+            if len(rows) > top:
+                query = {"$top": top, "$skip": inner.skip + top}
+                out[f"{nav_name}@iot.nextLink"] = f"{link}/{nav_name}?{urlencode(query)}"
+        else:
+            first = related.first()
+            out[nav_name] = None if first is None else entity(ctx, target, first, inner)
+    return out
+
+
+def collection(
+    ctx: Context, etype: EntityType, qs: QuerySet[Any], opts: Options, url: str, params: dict[str, str]
+) -> dict[str, Any]:
+    """One page; ``@iot.nextLink`` is the absolute URL of the next page (same options, $skip advanced)."""
+    qs = apply_orderby(apply_filter(qs, opts.filter, etype), opts.orderby, etype)
+    top = DEFAULT_TOP if opts.top is None else opts.top
+    out: dict[str, Any] = {}
+    if opts.count:
+        out["@iot.count"] = qs.count()
+    rows = list(qs[opts.skip : opts.skip + top + 1])
+    if opts.result_format == "dataArray":
+        out["value"] = data_array(ctx, etype, rows[:top], opts)
+    else:
+        out["value"] = [entity(ctx, etype, row, opts) for row in rows[:top]]
+    if len(rows) > top:
+        out["@iot.nextLink"] = f"{url}?{urlencode({**params, '$top': top, '$skip': opts.skip + top})}"
+    return out
+
+
+def data_array(ctx: Context, etype: EntityType, rows: list[Any], opts: Options) -> list[dict[str, Any]]:
+    """``$resultFormat=dataArray`` for Observations: one block per Datastream."""
+    if etype.name != "Observation":
+        raise Invalid("$resultFormat=dataArray applies to Observations", field="$resultFormat")
+    components = list(opts.select or ("id", "phenomenonTime", "result"))
+    getters = {
+        "id": lambda o: o.pk,
+        "@iot.id": lambda o: o.pk,
+        "phenomenonTime": lambda o: iso(o.time),
+        "resultTime": lambda o: iso(o.time),
+        "result": lambda o: o.value,
+        "resultQuality": lambda o: {"qcFlags": o.qc_flags},
+    }
+    unknown = [c for c in components if c not in getters]
+    if unknown:
+        raise Invalid(f"$select: {unknown[0]!r} cannot be a dataArray component", field="$select")
+    datastreams = {
+        (ds.thing_id, ds.quantity): ds.pk
+        for ds in BY_NAME["Datastream"].model.objects.filter(thing_id__in={o.sensor_id for o in rows})
+    }
+    blocks: dict[int | None, list[list[Any]]] = {}
+    for o in rows:
+        blocks.setdefault(datastreams.get((o.sensor_id, o.quantity)), []).append(
+            [getters[c](o) for c in components]
+        )
+    ds_type = BY_NAME["Datastream"]
+    return [
+        {
+            "Datastream@iot.navigationLink": self_link(ctx, ds_type, pk),
+            "components": components,
+            "dataArray@iot.count": len(array),
+            "dataArray": array,
+        }
+        for pk, array in blocks.items()
+    ]
