@@ -209,7 +209,7 @@ class MatchedSegment(models.Model):
     length_m = models.FloatField()
     speed_mps = models.FloatField(null=True)
     in_trip_end = models.BooleanField(
-        default=False, help_text=_("inside the trimmed end of a trip: not aggregated")
+        default=False, help_text=_("wholly inside the trimmed ends of a trip: not aggregated")
     )
 
     class Meta:

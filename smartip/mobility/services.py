@@ -311,7 +311,8 @@ def _store_match(
     for s in result.segments:
         if not np.isfinite(s.start_s):
             continue
-        in_end = window is None or s.start_s < window[0] or s.end_s > window[1]
+        # a way counts when part of its traversal lies between the trimmed ends (OSM ways are often long)
+        in_end = window is None or s.end_s <= window[0] or s.start_s >= window[1]
         rows.append(
             MatchedSegment(
                 tripleg=leg,

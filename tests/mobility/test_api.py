@@ -131,7 +131,8 @@ def batch_body(city, batch_id="b-1", **extra):
     lat, lon = city.center
     fixes = commute(lat, lon)
     items = [
-        {"t": float(t), "lat": float(a), "lon": float(o)} for t, a, o in zip(fixes.t_s, fixes.lat, fixes.lon)
+        {"t": float(t), "lat": float(a), "lon": float(o)}
+        for t, a, o in zip(fixes.t_s, fixes.lat, fixes.lon, strict=True)
     ]
     return {
         "batch_id": batch_id,

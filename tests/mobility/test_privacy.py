@@ -164,3 +164,27 @@ def test_aggregate_exports_as_csv_and_geojson(manchester, people):
     (feature,) = doc["features"]
     assert feature["geometry"]["coordinates"][0] == list(reversed(h3.cell_to_latlng(origin)))
     assert feature["properties"]["count"] == 8
+
+
+def test_the_demo_gives_every_city_published_cells(cities, settings, tmp_path):
+    """Demo commutes on a synthetic grid, matched by the real Valhalla: published cells in every kind."""
+    from smartip.cities.demo import demo_neighbourhoods
+    from smartip.cities.services import import_neighbourhoods
+    from smartip.core.demo import ensure_demo_users
+    from smartip.mobility.demo import load_demo
+
+    settings.HOME = tmp_path
+    settings.MAPMATCH_ENGINE = "valhalla"
+    city = cities["ghent"]
+    import_neighbourhoods(city=city, geojson=demo_neighbourhoods(city, random.Random(1)))
+    users, _ = ensure_demo_users(city)
+    load_demo(city=city, users=users, rng=random.Random(3))
+    assert Trace.objects.filter(city=city).values("owner").distinct().count() >= 6
+    for kind in ("segments", "speeds", "od-h3", "od-neighbourhoods", "mode-share"):
+        cells = services.compute_aggregates(city=city, kind=kind)
+        assert cells, kind
+    segments = services.compute_aggregates(city=city, kind="segments")
+    assert all(c["n_people"] >= 5 for c in segments)
+    assert MatchedSegment.objects.exclude(segment=None).exists()
+    load_demo(city=city, users=users, rng=random.Random(3))  # idempotent
+    assert Trace.objects.filter(city=city).count() == 24

@@ -100,11 +100,16 @@ def test_processing_derives_trip_legs_and_matched_segments(manchester, users):
     # trimmed ends: segments entered within 200 m of either end are flagged, the middle is not
     assert segments.filter(in_trip_end=True).exists() and segments.filter(in_trip_end=False).exists()
     fixes = trace.fixes
-    for s in segments.filter(in_trip_end=False):  # no kept segment starts within 200 m of either end
-        t = s.entered_at.timestamp()
-        at = np.argmin(np.abs(fixes.t_s - t))
-        assert haversine_m(fixes.lat[at], fixes.lon[at], trip.origin_lat, trip.origin_lon) > 190
-        assert haversine_m(fixes.lat[at], fixes.lon[at], trip.destination_lat, trip.destination_lon) > 190
+    first, last = fixes.take(np.array([0])), fixes.take(np.array([len(fixes) - 1]))
+    for s in segments:  # kept segments reach beyond 200 m of both ends; flagged ones lie within 500 m of one
+        t0 = s.entered_at.timestamp()
+        during = (fixes.t_s >= t0 - 0.01) & (fixes.t_s <= t0 + s.duration_s + 0.01)
+        from_start = haversine_m(fixes.lat[during], fixes.lon[during], first.lat[0], first.lon[0])
+        from_end = haversine_m(fixes.lat[during], fixes.lon[during], last.lat[0], last.lon[0])
+        if s.in_trip_end:
+            assert from_start[0] <= 500 or from_end[-1] <= 500
+        else:
+            assert ((from_start > 200) & (from_end > 200)).any()
     assert trace.processed_at is not None and trace.matched_with == "StraightLineMatcher"
 
 
