@@ -70,6 +70,8 @@ class ExactLedger:
 
     def total(self, voters: IntArray) -> Fraction:
         """Exact sum of weight * budget over `voters`, now."""
+        if not len(voters) or bool((self.zeroed_at[voters] < len(self.units)).all()):
+            return Fraction(0)  # nobody with money left: no need to settle pending units
         self.settle()
         return self._total_at(voters, len(self.units))
 
@@ -122,6 +124,8 @@ def exact_payment(
     have (budget <= t * value). MES's rho is `t` divided by the utility scale (the cost for Cost_Sat).
     """
     w = ledger._weights(voters)
+    if not band.any() and not poor.any():  # everyone pays the same share: no budget needed
+        return cost / int((w * value).sum()), poor.copy()
     rich = ~(band | poor)
     poor_money = ledger.total(voters[poor])
     rich_mass = int((w[rich] * value[rich]).sum())
