@@ -97,7 +97,7 @@ def move_thing(sensor: Sensor, locations: list[StaLocation], where: str) -> None
             sensor.set_position(lat, lon)
             sensor.save()
             break
-    sensor.sta_locations.set(locations)  # type: ignore[attr-defined]
+    sensor.sta_locations.set(locations)
     history = StaHistoricalLocation.objects.create(thing=sensor, time=timezone.now())
     history.locations.set(locations)
 

@@ -97,7 +97,7 @@ def update_location(loc: StaLocation, body: dict[str, Any], actor: Actor, where:
     loc.save()
     if "location" in body:
         for thing in loc.things.select_related("city"):
-            move_thing(thing, list(thing.sta_locations.all()), f"{where}.location")  # type: ignore[attr-defined]
+            move_thing(thing, list(thing.sta_locations.all()), f"{where}.location")
 
 
 def update_datastream(ds: StaDatastream, body: dict[str, Any], actor: Actor, where: str) -> None:

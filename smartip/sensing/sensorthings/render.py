@@ -39,9 +39,9 @@ def entity(ctx: Context, etype: EntityType, obj: Any, opts: Options) -> dict[str
     for key, value in etype.render(obj).items():
         if selected is None or key in selected:
             out[key] = value
-    for nav in etype.navs:
-        if selected is None or nav in selected:
-            out[f"{nav}@iot.navigationLink"] = f"{link}/{nav}"
+    for nav_link in etype.navs:
+        if selected is None or nav_link in selected:
+            out[f"{nav_link}@iot.navigationLink"] = f"{link}/{nav_link}"
     for nav_name, inner in opts.expand.items():
         nav = etype.navs.get(nav_name)
         if nav is None:

@@ -135,7 +135,7 @@ def post(ctx: Context, target: Target, body: Any, actor: Actor) -> HttpResponse:
         if link is not None:
             ref = {"@iot.id": parent.pk}
             body = {**body, link: [ref] if target.etype.navs[link].many else ref}
-    obj = create.CREATORS[target.etype.name](body, actor)
+    obj: Any = create.CREATORS[target.etype.name](body, actor)
     location = self_link(ctx, target.etype, obj.pk)
     obj = target.etype.base().get(pk=obj.pk)
     response = JsonResponse(entity(ctx, target.etype, obj, parse_options({})), status=201)
