@@ -19,7 +19,9 @@ subscribes at QoS 1 with paho-mqtt's ``manual_ack=True``, collects messages for 
 messages, stores them in ONE transaction and only then sends the PUBACKs. If the worker dies before the commit,
 the broker redelivers the unacknowledged messages to the next worker with the same client id; if it dies after
 the commit but before the PUBACKs, the redelivered readings are duplicates of the idempotency key and are not
-stored twice. Broker note: Mosquitto keeps at most ``max_queued_messages`` (default 1000) messages per offline
+stored twice. Every ``aggregate_every_s`` (60 s) the worker also refreshes the hourly means of sensors with new
+readings (aggregates.refresh_dirty); deployments that ingest over HTTP only run ``smartip sensing aggregate``
+from cron instead. Broker note: Mosquitto keeps at most ``max_queued_messages`` (default 1000) messages per offline
 session — raise it in production so a worker restart never drops readings.
 """
 
@@ -39,6 +41,7 @@ from django.db import close_old_connections, transaction
 from django.utils import timezone
 
 from smartip.core.errors import DomainError, Invalid
+from smartip.sensing import aggregates
 from smartip.sensing.ingest import Reading, prepare_sensor_message, store
 from smartip.sensing.models import Sensor
 
@@ -69,6 +72,7 @@ class Stats:
     duplicates: int = 0
     refused: int = 0
     batches: int = 0
+    hours_aggregated: int = 0
     errors: list[str] = field(default_factory=list)
 
 
@@ -88,6 +92,7 @@ class Worker:
         batch: int = 500,
         flush_s: float = 0.05,
         fault: Callable[[str], None] | None = None,
+        aggregate_every_s: float | None = 60.0,
     ) -> None:
         parsed = urlparse(url or settings.MQTT_URL)
         self.host, self.port = parsed.hostname or "127.0.0.1", parsed.port or 1883
@@ -96,6 +101,8 @@ class Worker:
         self.client_id = client_id or settings.SENSING_MQTT_CLIENT_ID
         self.batch, self.flush_s = batch, flush_s
         self.fault = fault or (lambda _point: None)
+        self.aggregate_every_s = aggregate_every_s
+        self._aggregated_at = time.monotonic()
         self.stats = Stats()
         self.subscribed = threading.Event()
         self._inbox: queue.Queue[paho.MQTTMessage] = queue.Queue()
@@ -131,6 +138,7 @@ class Worker:
                 messages = self._collect()
                 if messages:
                     self._process(messages)
+                self._maybe_aggregate()
         except Crash:
             self._die()
             raise
@@ -194,6 +202,17 @@ class Worker:
         s.duplicates += result.duplicates
         s.refused += len(refusals)
         s.batches += 1
+
+    def _maybe_aggregate(self) -> None:
+        """Keep hourly means and indices fresh: refresh sensors with new readings every ``aggregate_every_s``."""
+        every = self.aggregate_every_s
+        if every is None or time.monotonic() - self._aggregated_at < every:
+            return
+        self._aggregated_at = time.monotonic()
+        try:
+            self.stats.hours_aggregated += aggregates.refresh_dirty()
+        except Exception:  # a failed refresh must not stop ingest; the sensors stay dirty for the next round
+            log.exception("hourly aggregation failed")
 
     def _prepare(self, msg: paho.MQTTMessage, now: Any) -> tuple[list[Reading], Sensor]:
         city, sensor_id = parse_topic(msg.topic, self.prefix)

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import numpy as np
 import pytest
+from django.core.management import call_command
 from django.test import Client
 
 from smartip.sensing import aggregates, aqi, averaging, qc
@@ -393,7 +394,11 @@ def test_batch_accepts_unix_seconds_and_offsets(client, sensor, key):
         "sensor": sensor.pk,
         "readings": [
             {"quantity": "pm25", "time": t.timestamp(), "value": 4},
-            {"quantity": "pm10", "time": t.astimezone(timezone(timedelta(hours=2))).isoformat(), "value": 6.5},
+            {
+                "quantity": "pm10",
+                "time": t.astimezone(timezone(timedelta(hours=2))).isoformat(),
+                "value": 6.5,
+            },
         ],
     }
     assert batch(client, body, key).status_code == 201
@@ -401,3 +406,26 @@ def test_batch_accepts_unix_seconds_and_offsets(client, sensor, key):
         ("pm10", t, 6.5),
         ("pm25", t, 4.0),
     ]
+
+
+def test_humid_hours_flag_pm_but_keep_it_in_the_mean(client, sensor, key):
+    """HIGH_RH (RH ≥ 80 %) goes on the PM readings of the same node; RH_PINNED (≥ 99.9 %) too."""
+    start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=2)
+    pm = [6.0 + k % 5 * 0.2 for k in range(25)]
+    rh = [70.0] * 10 + [85.0] * 10 + [99.95] * 5
+    readings = []
+    for k in range(25):
+        t = (start + timedelta(seconds=145 * k)).isoformat()
+        readings += [
+            {"quantity": "pm25", "time": t, "value": pm[k]},
+            {"quantity": "humidity", "time": t, "value": rh[k]},
+        ]
+    assert batch(client, {"sensor": sensor.pk, "readings": readings}, key).status_code == 201
+    call_command("sensing", "aggregate", "--json")
+    flags = [o.qc_flags for o in Observation.objects.filter(quantity="pm25").order_by("time")]
+    assert flags[:10] == [0] * 10
+    assert all(f == qc.HIGH_RH for f in flags[10:20])
+    assert all(f == qc.HIGH_RH | qc.RH_PINNED for f in flags[20:])
+    hour = HourlyAggregate.objects.get(sensor=sensor, quantity="pm25")
+    assert hour.n == 20 and hour.flags == qc.HIGH_RH | qc.RH_PINNED  # pinned RH (a failed sensor) is left out
+    assert hour.mean == pytest.approx(np.mean(pm[:20]))

@@ -295,3 +295,31 @@ def test_worker_process_killed_with_sigkill_loses_nothing(sensor, key, mqtt_ids)
         second.send_signal(signal.SIGTERM)
         second.wait(10)
     assert Observation.objects.count() == total
+
+
+def test_worker_refreshes_hourly_means(sensor, key, mqtt_ids):
+    from smartip.sensing.models import HourlyAggregate
+
+    prefix, client_id = mqtt_ids
+    runner = Runner(prefix, client_id)
+    runner.worker.aggregate_every_s = 0.0
+    runner.start()
+    hour = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=2)
+    readings = [
+        {
+            "quantity": "pm25",
+            "time": (hour + timedelta(seconds=145 * k)).isoformat(),
+            "value": 5 + k % 5 * 0.3,
+        }
+        for k in range(25)
+    ]
+    pub = publisher(f"{client_id}-pub")
+    topic = readings_topic(prefix, sensor.city.slug, sensor.pk)
+    pub.publish(topic, json.dumps({"key": key, "readings": readings}), qos=1).wait_for_publish(5)
+    assert wait_for(lambda: runner.worker.stats.hours_aggregated >= 1, 15), runner.worker.stats
+    runner.stop()
+    pub.disconnect()
+    pub.loop_stop()
+    row = HourlyAggregate.objects.get(sensor=sensor, quantity="pm25")
+    assert row.hour == hour and row.n == 25
+    assert row.mean == pytest.approx(sum(r["value"] for r in readings) / 25)

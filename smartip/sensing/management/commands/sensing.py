@@ -11,7 +11,8 @@ from smartip.core.cli import print_json, run_action, table
 class Command(BaseCommand):
     help = (
         "Citizen sensing: aqi (hourly indices from a CSV of concentrations), import (Sensor.Community archive "
-        "and station CSVs), aggregate (hourly means and QC of new readings), mqtt-worker (MQTT ingest)"
+        "and station CSVs), aggregate (hourly means and QC of new readings), alerts (air-quality alerts), "
+        "mqtt-worker (MQTT ingest)"
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -42,6 +43,12 @@ class Command(BaseCommand):
         agg.add_argument("--city", help="only this city")
         agg.add_argument("--json", action="store_true")
 
+        alerts = sub.add_parser(
+            "alerts", help="check air-quality alert subscriptions, one message per episode"
+        )
+        alerts.add_argument("--city", required=True, help="city slug")
+        alerts.add_argument("--json", action="store_true")
+
         worker = sub.add_parser(
             "mqtt-worker", help="subscribe to {prefix}/+/sensors/+/readings (QoS 1) and store readings"
         )
@@ -51,6 +58,12 @@ class Command(BaseCommand):
             "--client-id", default=None, help="persistent session id (default SENSING_MQTT_CLIENT_ID)"
         )
         worker.add_argument("--batch", type=int, default=500, help="messages per transaction")
+        worker.add_argument(
+            "--aggregate-every",
+            type=float,
+            default=60.0,
+            help="seconds between hourly-mean refreshes (0: off)",
+        )
 
     def handle(self, *args: Any, action: str, **opts: Any) -> None:
         run_action(self, action, opts)
@@ -143,12 +156,39 @@ class Command(BaseCommand):
         else:
             self.stdout.write(f"{hours} hourly aggregates written")
 
+    def do_alerts(self, city: str, json: bool, **_: Any) -> None:
+        from django.utils import timezone
+
+        from smartip.cities.services import get_city
+        from smartip.sensing.alerts import check_alerts
+
+        run = check_alerts(city=get_city(city), now=timezone.now())
+        if json:
+            print_json(run.as_dict())
+        else:
+            self.stdout.write(
+                f"{run.checked} alerts checked, {run.started} episodes started, {run.ended} ended, "
+                f"{run.notified} notified"
+            )
+
     def do_mqtt_worker(
-        self, url: str | None, prefix: str | None, client_id: str | None, batch: int, **_: Any
+        self,
+        url: str | None,
+        prefix: str | None,
+        client_id: str | None,
+        batch: int,
+        aggregate_every: float,
+        **_: Any,
     ) -> None:
         from smartip.sensing.mqtt import Worker, subscription
 
-        worker = Worker(url=url, prefix=prefix, client_id=client_id, batch=batch)
+        worker = Worker(
+            url=url,
+            prefix=prefix,
+            client_id=client_id,
+            batch=batch,
+            aggregate_every_s=aggregate_every or None,
+        )
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_a: worker.stop())
         self.stderr.write(
@@ -157,5 +197,5 @@ class Command(BaseCommand):
         stats = worker.run()
         self.stderr.write(
             f"stopped: {stats.messages} messages, {stats.stored} stored, {stats.duplicates} duplicates, "
-            f"{stats.refused} refused"
+            f"{stats.refused} refused, {stats.hours_aggregated} hourly means refreshed"
         )
