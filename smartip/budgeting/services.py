@@ -223,32 +223,32 @@ def _check_census_entry(process: Process, entry: CensusEntry) -> None:
         raise Forbidden(f"voters must be at least {process.min_age}")
 
 
-def _store_ballot(
-    *, process: Process, area: BudgetArea, key: str, channel: str, choices: Sequence[tuple[int, int]]
-) -> Ballot:
+def _validated(
+    process: Process, area: BudgetArea, choices: Sequence[tuple[int, int]]
+) -> list[tuple[int, int]]:
     if area.process_id != process.pk:
         raise Invalid("that budget belongs to another process", field="area")
     costs = dict(area.projects.values_list("pk", "cost"))
-    normalised = validate_choices(ballot_rules(process, area), costs, choices)
-    with transaction.atomic():
-        ballot, created = Ballot.objects.select_for_update().get_or_create(
-            area=area, voter_key=key, defaults={"process": process, "channel": channel}
-        )
-        if not created:
-            ballot.entries.all().delete()
-            ballot.cast_on = timezone.localdate()
-            ballot.save(update_fields=["cast_on"])
-        BallotEntry.objects.bulk_create(
-            [
-                BallotEntry(
-                    ballot=ballot,
-                    project_id=pid,
-                    points=value,
-                    rank=value if process.ballot_kind == "ranking" else None,
-                )
-                for pid, value in normalised
-            ]
-        )
+    return validate_choices(ballot_rules(process, area), costs, choices)
+
+
+def _store_ballot(
+    *, process: Process, area: BudgetArea, key: str, channel: str, normalised: list[tuple[int, int]]
+) -> Ballot:
+    ballot, created = Ballot.objects.select_for_update().get_or_create(
+        area=area, voter_key=key, defaults={"process": process, "channel": channel}
+    )
+    if not created:
+        ballot.entries.all().delete()
+        ballot.cast_on = timezone.localdate()
+        ballot.save(update_fields=["cast_on"])
+    ranked = process.ballot_kind == "ranking"
+    BallotEntry.objects.bulk_create(
+        [
+            BallotEntry(ballot=ballot, project_id=pid, points=value, rank=value if ranked else None)
+            for pid, value in normalised
+        ]
+    )
     return ballot
 
 
@@ -262,15 +262,17 @@ def cast_ballot(
 ) -> Ballot:
     """Cast or replace the voter's ballot. The census code, if needed, is bound to the first account using it."""
     entry = check_eligibility(process=process, user=voter, census_code=census_code)
+    normalised = _validated(process, area, choices)  # before anything is written
     key = voter_key(process, user=voter)
-    if entry is not None:
-        if entry.claimed and not Ballot.objects.filter(area=area, voter_key=key).exists():
-            raise Conflict("this code has already been used to vote", field="census_code")
-        entry.claimed = True
-        entry.save(update_fields=["claimed"])
-    ballot = _store_ballot(
-        process=process, area=area, key=key, channel=Ballot.Channel.ONLINE, choices=choices
-    )
+    with transaction.atomic():
+        if entry is not None:
+            if entry.claimed and not Ballot.objects.filter(area=area, voter_key=key).exists():
+                raise Conflict("this code has already been used to vote", field="census_code")
+            entry.claimed = True
+            entry.save(update_fields=["claimed"])
+        ballot = _store_ballot(
+            process=process, area=area, key=key, channel=Ballot.Channel.ONLINE, normalised=normalised
+        )
     _audit(
         process, None, "ballot_cast", channel="online"
     )  # no actor: the audit must not link voter and ballot
@@ -288,12 +290,14 @@ def cast_assisted_ballot(
     _check_census_entry(process, entry)
     if entry.claimed:
         raise Conflict("this voter has already voted", field="census_code")
-    entry.claimed = True
-    entry.save(update_fields=["claimed"])
+    normalised = _validated(process, area, choices)  # before anything is written
     key = voter_key(process, census_code=census_code)
-    ballot = _store_ballot(
-        process=process, area=area, key=key, channel=Ballot.Channel.ASSISTED, choices=choices
-    )
+    with transaction.atomic():
+        entry.claimed = True
+        entry.save(update_fields=["claimed"])
+        ballot = _store_ballot(
+            process=process, area=area, key=key, channel=Ballot.Channel.ASSISTED, normalised=normalised
+        )
     _audit(process, staff, "ballot_assisted")
     return ballot
 

@@ -1,5 +1,6 @@
 """The JSON API (Django Ninja): one instance, domain errors mapped once to plain JSON errors."""
 
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, ValidationError
@@ -15,13 +16,22 @@ api = NinjaAPI(
 )
 
 
+def roll_back_request() -> None:
+    """The request owns the transaction (ATOMIC_REQUESTS): an error answer must leave nothing half-written,
+    although the exception is turned into a response before it reaches the atomic block."""
+    if transaction.get_connection().in_atomic_block:
+        transaction.set_rollback(True)
+
+
 @api.exception_handler(DomainError)
 def _domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    roll_back_request()
     return api.create_response(request, {"error": exc.as_dict()}, status=exc.status)
 
 
 @api.exception_handler(ValidationError)
 def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    roll_back_request()
     errors = []
     for e in exc.errors:
         loc = [str(p) for p in e.get("loc", []) if p not in ("body", "query", "path", "form", "payload")]

@@ -211,3 +211,25 @@ def test_no_one_votes_twice_whatever_the_sequence(manchester, votes):
         assert sorted(
             p for p, _ in services.my_ballot(process=process, area=area, user=voters[who])
         ) == sorted(picks)
+
+
+@pytest.mark.django_db
+def test_refused_ballot_does_not_use_up_the_census_code(client, manchester, users):
+    from smartip.budgeting.models import CensusEntry
+
+    process = make_process(manchester, verification=Verification.CENSUS)
+    area = process.areas.get()
+    ids = list(process.projects.values_list("pk", flat=True))
+    services.add_census(process=process, by=users["process_manager"], codes=[("Q7", None, None)])
+    client.force_login(users["citizen"])
+    over = {"area_id": area.pk, "census_code": "Q7", "choices": [{"project_id": i} for i in ids]}
+    resp = client.put(f"/api/budgeting/processes/{process.pk}/ballot", over, content_type="application/json")
+    assert resp.status_code == 400
+    assert not CensusEntry.objects.get().claimed and Ballot.objects.count() == 0
+    ok = {**over, "choices": [{"project_id": ids[0]}]}
+    assert (
+        client.put(
+            f"/api/budgeting/processes/{process.pk}/ballot", ok, content_type="application/json"
+        ).status_code
+        == 200
+    )

@@ -394,11 +394,11 @@ def test_query_counts_are_pinned(as_user, users, make_report, django_assert_max_
         make_report("noise" if i % 2 else "pothole", description=f"Report {i}")
     report = Report.objects.first()
     pinned = [
-        (users["moderator"], "/reports/?status=open_all", 10),
+        (users["moderator"], "/reports/?status=open_all", 11),  # +1: the nav asks for the roles
         (users["moderator"], "/reports/queue/?sort=created_at", 12),
         (None, "/reports/map.geojson", 7),
         (users["moderator"], f"/reports/{report.pk}/", 16),
-        (users["citizen"], "/reports/mine/", 9),
+        (users["citizen"], "/reports/mine/", 10),
     ]
     for user, url, limit in pinned:
         client = as_user(user)
