@@ -196,3 +196,269 @@ def test_reads_are_public_writes_need_a_key(service, base, manchester, citizen):
     refused = requests.patch(f"{base}/Things({thing.id})", json={"name": "mine"}, headers={"X-API-Key": raw})
     assert refused.status_code == 403
     assert Sensor.objects.get(pk=thing.id).name == "Balcony 1"
+
+
+# ------------------------------------------------------------------ plain HTTP (Django test client, no live server)
+
+ROOT = "/sensorthings/v1.1"
+
+
+@pytest.fixture
+def balcony(manchester):
+    """A Thing made through the STA service layer: two Datastreams, 30 PM2.5 and 30 PM10 observations."""
+    from smartip.sensing.sensorthings.access import Actor
+    from smartip.sensing.sensorthings.create import create_thing
+
+    user = quick_user("http_citizen", manchester, "citizen")
+    lat, lon = centre(manchester)
+
+    def stream(name, code):
+        return {
+            "name": name,
+            "unitOfMeasurement": {"symbol": "ug/m3"},
+            "Sensor": {"name": "SDS011"},
+            "ObservedProperty": {"name": name, "definition": code},
+            "Observations": [
+                {"result": float(i), "phenomenonTime": (T0 + timedelta(minutes=5 * i)).isoformat()}
+                for i in range(30)
+            ],
+        }
+
+    thing = create_thing(
+        {
+            "name": "Balcony",
+            "Locations": [
+                {"name": "home", "location": {"type": "Point", "coordinates": [lon + 1e-4, lat + 1e-4]}}
+            ],
+            "Datastreams": [stream("PM2.5", "pm25"), stream("PM10", "pm10")],
+        },
+        Actor(user),
+    )
+    _, raw = ApiKey.generate(user=user, name="http")
+    return thing, user, raw
+
+
+@pytest.mark.django_db
+def test_service_root_lists_sets_and_conformance(client):
+    body = client.get(f"{ROOT}/").json()
+    assert {v["name"] for v in body["value"]} == {
+        "Things",
+        "Locations",
+        "HistoricalLocations",
+        "Datastreams",
+        "Sensors",
+        "ObservedProperties",
+        "Observations",
+        "FeaturesOfInterest",
+    }
+    assert all(v["url"].startswith("http://testserver/sensorthings/v1.1/") for v in body["value"])
+    conformance = body["serverSettings"]["conformance"]
+    assert "http://www.opengis.net/spec/iot_sensing/1.1/req/create-update-delete" in conformance
+    assert "http://www.opengis.net/spec/iot_sensing/1.1/req/data-array/data-array" in conformance
+
+
+@pytest.mark.django_db
+def test_expand_select_navigation_and_properties(client, balcony):
+    thing = balcony[0]
+    url = f"{ROOT}/Things({thing.pk})?$expand=Datastreams($select=name;$top=1;$orderby=name;$expand=ObservedProperty),Locations"
+    body = client.get(url).json()
+    assert body["@iot.selfLink"] == f"http://testserver{ROOT}/Things({thing.pk})"
+    assert body["Datastreams@iot.navigationLink"].endswith(f"/Things({thing.pk})/Datastreams")
+    [ds] = body["Datastreams"]
+    assert (
+        ds["name"] == "PM10"
+        and "description" not in ds
+        and ds["ObservedProperty"]["properties"]["quantity"] == "pm10"
+    )
+    assert "Datastreams@iot.nextLink" in body and len(body["Locations"]) == 1
+
+    selected = client.get(f"{ROOT}/Observations?$select=result&$top=3&$orderby=result desc").json()
+    assert selected["value"] == [{"result": 29.0}, {"result": 29.0}, {"result": 28.0}]
+    assert client.get(f"{ROOT}/Things({thing.pk})/name").json() == {"name": "Balcony"}
+
+    obs = Observation.objects.filter(sensor=thing, quantity="pm10").order_by("time").first()
+    ds = client.get(f"{ROOT}/Observations({obs.pk})/Datastream").json()
+    assert ds["name"] == "PM10"
+    feature = client.get(f"{ROOT}/Observations({obs.pk})/FeatureOfInterest").json()
+    assert feature["feature"]["type"] == "Point"
+    nested = client.get(f"{ROOT}/Datastreams({ds['@iot.id']})/Observations({obs.pk})").json()
+    assert nested["result"] == obs.value
+    assert client.get(f"{ROOT}/Nothing").status_code == 404
+    assert client.get(f"{ROOT}/Things(999999)").status_code == 404
+
+
+@pytest.mark.django_db
+def test_paging_and_count(client, balcony):
+    first = client.get(f"{ROOT}/Observations?$top=25&$count=true&$filter=result lt 20").json()
+    assert first["@iot.count"] == 40 and len(first["value"]) == 25
+    second = client.get(first["@iot.nextLink"].removeprefix("http://testserver")).json()
+    assert len(second["value"]) == 15 and "@iot.nextLink" not in second
+    ids = [o["@iot.id"] for o in first["value"] + second["value"]]
+    assert len(set(ids)) == 40
+
+
+def queries(client, url):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    return len(ctx.captured_queries)
+
+
+@pytest.mark.django_db
+def test_list_query_count_does_not_grow_with_the_page(client, balcony):
+    for entity_set in ("Observations", "Things", "Datastreams", "Locations"):
+        small = queries(client, f"{ROOT}/{entity_set}?$top=1")
+        assert small <= 6 and queries(client, f"{ROOT}/{entity_set}?$top=60") == small, entity_set
+
+
+@pytest.mark.django_db
+def test_result_format_data_array(client, balcony):
+    ds = balcony[0].sta_datastreams.get(quantity="pm25")
+    body = client.get(
+        f"{ROOT}/Datastreams({ds.pk})/Observations?$resultFormat=dataArray&$select=phenomenonTime,result&$top=5&$orderby=phenomenonTime"
+    ).json()
+    [block] = body["value"]
+    assert block["components"] == ["phenomenonTime", "result"]
+    assert block["dataArray"][0] == ["2026-11-01T06:00:00Z", 0.0] and len(block["dataArray"]) == 5
+    assert block["Datastream@iot.navigationLink"].endswith(f"/Datastreams({ds.pk})")
+
+
+@pytest.mark.django_db
+def test_home_location_is_shown_rounded_and_moves_write_history(client, balcony, manchester):
+    thing, _, raw = balcony
+    sensor = Sensor.objects.get(pk=thing.pk)
+    [loc] = client.get(f"{ROOT}/Things({thing.pk})/Locations").json()["value"]
+    assert loc["location"]["coordinates"] == [sensor.public_lon, sensor.public_lat]
+    assert (sensor.lon, sensor.lat) != (sensor.public_lon, sensor.public_lat)
+
+    lat, lon = centre(manchester)
+    moved = client.patch(
+        f"{ROOT}/Things({thing.pk})",
+        {
+            "Locations": [
+                {"name": "new", "location": {"type": "Point", "coordinates": [lon - 0.01, lat - 0.01]}}
+            ]
+        },
+        content_type="application/json",
+        headers={"X-API-Key": raw},
+    )
+    assert moved.status_code == 200
+    sensor.refresh_from_db()
+    assert abs(sensor.lat - (lat - 0.01)) < 1e-9
+    history = client.get(
+        f"{ROOT}/Things({thing.pk})/HistoricalLocations?$orderby=time desc&$expand=Locations"
+    ).json()
+    assert len(history["value"]) == 2 and history["value"][0]["Locations"][0]["name"] == "new"
+
+
+@pytest.mark.django_db
+def test_refusals_leave_nothing_written(client, balcony, manchester):
+    thing, _, raw = balcony
+    key = {"X-API-Key": raw}
+    lat, lon = centre(manchester)
+    bad_unit = {
+        "name": "T",
+        "Locations": [{"name": "x", "location": {"type": "Point", "coordinates": [lon, lat]}}],
+        "Datastreams": [
+            {
+                "name": "t",
+                "unitOfMeasurement": {"symbol": "degF"},
+                "Sensor": {"name": "BME280"},
+                "ObservedProperty": {"name": "temperature"},
+            },
+        ],
+    }
+    before = Sensor.objects.count()
+    response = client.post(f"{ROOT}/Things", bad_unit, content_type="application/json", headers=key)
+    assert response.status_code == 400 and "Cel" in response.json()["message"]
+    assert Sensor.objects.count() == before  # the Thing created before the refusal was rolled back
+
+    unknown = dict(
+        bad_unit, Datastreams=[{**bad_unit["Datastreams"][0], "ObservedProperty": {"name": "mood"}}]
+    )
+    response = client.post(f"{ROOT}/Things", unknown, content_type="application/json", headers=key)
+    assert response.status_code == 400 and "properties.quantity" in response.json()["message"]
+
+    duplicate = {
+        "name": "again",
+        "unitOfMeasurement": {"symbol": "ug/m3"},
+        "Sensor": {"name": "SDS011"},
+        "ObservedProperty": {"name": "PM2.5"},
+    }
+    response = client.post(
+        f"{ROOT}/Things({thing.pk})/Datastreams", duplicate, content_type="application/json", headers=key
+    )
+    assert response.status_code == 409
+
+    ds = thing.sta_datastreams.get(quantity="pm25")
+    for body, fragment in (
+        ({"result": -5.0}, "impossible"),
+        ({"result": "high"}, "expected a number"),
+        ({"result": 5.0, "phenomenonTime": "2099-01-01T00:00:00Z"}, "future"),
+        ({"result": 5.0, "phenomenonTime": "2026-11-01T00:00:00Z/2026-11-01T01:00:00Z"}, "intervals"),
+    ):
+        response = client.post(
+            f"{ROOT}/Datastreams({ds.pk})/Observations", body, content_type="application/json", headers=key
+        )
+        assert response.status_code == 400 and fragment in response.json()["message"], body
+    assert Observation.objects.filter(sensor=thing, quantity="pm25").count() == 30
+
+
+@pytest.mark.django_db
+def test_session_writes_need_csrf_and_sensor_keys_write_only_their_sensor(balcony, manchester):
+    from django.test import Client
+
+    thing, user, _ = balcony
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(user)
+    response = browser.patch(f"{ROOT}/Things({thing.pk})", {"name": "x"}, content_type="application/json")
+    assert response.status_code == 403 and "CSRF" in response.json()["message"]
+
+    own_key = Sensor.objects.get(pk=thing.pk).new_key()
+    other = quick_user("http_other", manchester, "citizen")
+    from smartip.sensing.services import register_sensor
+
+    lat, lon = centre(manchester)
+    foreign, _ = register_sensor(
+        city=manchester, owner=other, name="foreign", model="SDS011", lat=lat, lon=lon
+    )
+    ds = thing.sta_datastreams.get(quantity="pm25")
+    client = Client()
+    ok = client.post(
+        f"{ROOT}/Datastreams({ds.pk})/Observations",
+        {"result": 3.0},
+        content_type="application/json",
+        headers={"X-API-Key": own_key},
+    )
+    assert ok.status_code == 201 and "/Observations(" in ok["Location"]
+    refused = client.patch(
+        f"{ROOT}/Things({foreign.pk})",
+        {"name": "mine"},
+        content_type="application/json",
+        headers={"X-API-Key": own_key},
+    )
+    assert refused.status_code == 403
+
+
+@pytest.mark.django_db
+def test_sensors_registered_elsewhere_are_published(client, manchester):
+    from smartip.sensing import ingest
+    from smartip.sensing.services import register_sensor
+
+    lat, lon = centre(manchester)
+    sensor, _ = register_sensor(city=manchester, owner=None, name="pushed", model="SDS011", lat=lat, lon=lon)
+    readings = [
+        ingest.Reading(sensor.pk, q, T0 + timedelta(minutes=i), 5.0 + i)
+        for i in range(6)
+        for q in ("pm10", "pm25")
+    ]
+    ingest.store(readings, {sensor.pk: sensor})
+    body = client.get(
+        f"{ROOT}/Things({sensor.pk})/Datastreams?$expand=Observations($count=true;$top=2)"
+    ).json()
+    assert sorted(d["properties"]["quantity"] for d in body["value"]) == ["pm10", "pm25"]
+    assert all(d["Observations@iot.count"] == 6 and len(d["Observations"]) == 2 for d in body["value"])
+    [loc] = client.get(f"{ROOT}/Things({sensor.pk})/Locations").json()["value"]
+    assert loc["location"]["coordinates"] == [sensor.public_lon, sensor.public_lat]

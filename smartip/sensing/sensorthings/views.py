@@ -18,6 +18,7 @@ from smartip.sensing.sensorthings.entities import BY_NAME, ENTITY_TYPES, EntityT
 from smartip.sensing.sensorthings.jsonpatch import apply_patch
 from smartip.sensing.sensorthings.options import parse_options
 from smartip.sensing.sensorthings.paths import parse_path
+from smartip.sensing.sensorthings.publish import publish_pending
 from smartip.sensing.sensorthings.render import Context, collection, entity, self_link
 
 REQ = "http://www.opengis.net/spec/iot_sensing/1.1/req/"
@@ -74,6 +75,7 @@ def dispatch(request: HttpRequest, path: str) -> HttpResponse:
     if request.method == "GET":
         params = {k: request.GET[k] for k in request.GET}
         opts = parse_options(params, top_level=True)
+        publish_pending()
         target = resolve(path)
         if target.prop is not None:
             return JsonResponse({target.prop: target.etype.render(target.obj)[target.prop]})
