@@ -16,7 +16,7 @@ urlpatterns = [
     path("budgets/", include("smartip.budgeting.urls")),
     path("open311/v2/", include("smartip.reports.open311.urls")),
     path("sensorthings/v1.1/", include("smartip.sensing.sensorthings.urls")),
-    path("", include("smartip.sensing.urls")),
+    path("", include("smartip.sensing.site_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),

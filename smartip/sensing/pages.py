@@ -1,0 +1,229 @@
+"""Reads behind the air pages: map rows, a sensor's hour/day/week series, QC summary, neighbourhoods, calibration.
+
+Every function takes plain arguments and returns dataclasses the templates render; no request objects here.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import numpy as np
+from django.db.models import Count
+from django.utils.translation import gettext_lazy as _
+
+from smartip.accounts.models import User
+from smartip.accounts.permissions import has_role, is_city_staff
+from smartip.cities.models import City
+from smartip.core.errors import Invalid
+from smartip.sensing import aggregates, bands, calibration
+from smartip.sensing.models import QUANTITIES, HourlyAggregate, Observation, Sensor
+
+QC_BITS: tuple[tuple[int, str, object], ...] = (
+    (1, _("missing"), _("The reading was empty or not a number.")),
+    (2, _("out of range"), _("The value was outside what this sensor can measure.")),
+    (4, _("stuck"), _("The same value repeated many times in a row: the sensor may be stuck.")),
+    (8, _("spike"), _("A sudden jump far from its neighbours (median ± 3 MAD over 15 readings).")),
+    (16, _("PM order"), _("PM2.5 was higher than PM10, which is physically impossible.")),
+    (
+        32,
+        _("high humidity"),
+        _("Humidity above 80 %: optical particle counters read too high in fog and mist."),
+    ),
+    (64, _("humidity pinned"), _("The humidity sensor read about 100 % and may be saturated or wet.")),
+    (128, _("flatline"), _("No change at all for two hours or more.")),
+)
+QC_WINDOW = timedelta(days=7)
+CHART_HOURS = 24
+CHART_DAYS = 7
+CHART_WEEKS = 8
+
+
+# ----------------------------------------------------------------------------------------------- map
+
+
+@dataclass(frozen=True)
+class SensorRow:
+    sensor: Sensor
+    latest: aggregates.LatestIndex | None
+    band: bands.Band | None
+
+
+def map_rows(city: City, *, at: datetime | None = None) -> list[SensorRow]:
+    """Public sensors of ``city`` with their latest index and band (two queries whatever the number)."""
+    sensors = list(Sensor.objects.for_city(city).public().select_related("neighbourhood"))
+    for s in sensors:
+        s.city = city
+    latest = aggregates.sensor_indices(sensors, at=at) if sensors else {}
+    scheme = city.profile.aqi_scheme
+    return [
+        SensorRow(s, latest.get(s.pk), bands.band(scheme, latest[s.pk].band if latest.get(s.pk) else None))
+        for s in sensors
+    ]
+
+
+def can_see_sensor(user: User | None, sensor: Sensor) -> bool:
+    """Public sensors to everyone; indoor or inactive ones to their owner and the city's staff and analysts."""
+    if sensor.is_active and sensor.exposure == "outdoor":
+        return True
+    if user is None or not user.is_authenticated:
+        return False
+    return sensor.owner_id == user.pk or is_city_staff(user, sensor.city) or can_analyse(user, sensor.city)
+
+
+def can_analyse(user: User | None, city: City) -> bool:
+    """Calibration reports: the city's analysts and administrators."""
+    return has_role(user, city, "analyst", "admin")
+
+
+# ----------------------------------------------------------------------------------------------- charts
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    start: datetime
+    value: float | None
+    percent: float  # bar length relative to the chart's maximum
+
+
+@dataclass(frozen=True)
+class Chart:
+    title: str
+    unit: str
+    bars: list[Bar]
+
+    @property
+    def has_data(self) -> bool:
+        return any(b.value is not None for b in self.bars)
+
+
+def sensor_quantities(sensor: Sensor) -> list[str]:
+    """Quantities the sensor has hourly means of, in QUANTITIES order."""
+    have = set(HourlyAggregate.objects.filter(sensor=sensor).values_list("quantity", flat=True).distinct())
+    return [q for q in QUANTITIES if q in have]
+
+
+def _bars(points: list[tuple[datetime, str, float | None]]) -> list[Bar]:
+    top = max((v for _, _, v in points if v is not None), default=0.0)
+    return [
+        Bar(label, start, v, 0.0 if v is None or top <= 0 else round(max(v, 0.0) / top * 100, 1))
+        for start, label, v in points
+    ]
+
+
+def _mean(values: list[float]) -> float | None:
+    return float(np.mean(values)) if values else None
+
+
+def sensor_charts(sensor: Sensor, quantity: str, *, now: datetime) -> list[Chart]:
+    """Last 24 hourly means, last 7 daily means and last 8 weekly means (UTC; means of valid hours)."""
+    unit = QUANTITIES[quantity].unit
+    end_hour = aggregates.hour_floor(now)
+    first = end_hour - timedelta(weeks=CHART_WEEKS)
+    rows = HourlyAggregate.objects.valid().filter(
+        sensor=sensor, quantity=quantity, hour__gt=first, hour__lte=end_hour
+    )
+    by_hour = dict(rows.values_list("hour", "mean"))
+    hours = [end_hour - timedelta(hours=i) for i in range(CHART_HOURS - 1, -1, -1)]
+    hour_points = [(h, f"{h:%H}:00", by_hour.get(h)) for h in hours]
+    by_day: dict[datetime, list[float]] = defaultdict(list)
+    by_week: dict[datetime, list[float]] = defaultdict(list)
+    for h, v in by_hour.items():
+        day = h.replace(hour=0)
+        by_day[day].append(v)
+        by_week[day - timedelta(days=day.weekday())].append(v)
+    today = end_hour.replace(hour=0)
+    days = [today - timedelta(days=i) for i in range(CHART_DAYS - 1, -1, -1)]
+    monday = today - timedelta(days=today.weekday())
+    weeks = [monday - timedelta(weeks=i) for i in range(CHART_WEEKS - 1, -1, -1)]
+    return [
+        Chart(str(_("Last 24 hours (hourly means, UTC)")), unit, _bars(hour_points)),
+        Chart(
+            str(_("Last 7 days (daily means)")),
+            unit,
+            _bars([(d, f"{d:%a %d}", _mean(by_day.get(d, []))) for d in days]),
+        ),
+        Chart(
+            str(_("Last 8 weeks (weekly means)")),
+            unit,
+            _bars([(w, f"{w:%d %b}", _mean(by_week.get(w, []))) for w in weeks]),
+        ),
+    ]
+
+
+# ----------------------------------------------------------------------------------------------- QC
+
+
+@dataclass(frozen=True)
+class QcLine:
+    bit: int
+    name: object
+    explanation: object
+    count: int
+
+
+@dataclass(frozen=True)
+class QcSummary:
+    total: int
+    clean: int
+    lines: list[QcLine]
+
+
+def qc_summary(sensor: Sensor, *, now: datetime) -> QcSummary:
+    """Readings of the last 7 days by QC flag (one query: counts per flag combination, expanded per bit)."""
+    counts = dict(
+        Observation.objects.filter(sensor=sensor, time__gte=now - QC_WINDOW, time__lt=now)
+        .values_list("qc_flags")
+        .annotate(n=Count("id"))
+        .values_list("qc_flags", "n")
+    )
+    per_bit = {bit: sum(n for flags, n in counts.items() if flags & bit) for bit, _n, _e in QC_BITS}
+    return QcSummary(
+        total=sum(counts.values()),
+        clean=counts.get(0, 0),
+        lines=[QcLine(bit, name, text, per_bit[bit]) for bit, name, text in QC_BITS],
+    )
+
+
+# ----------------------------------------------------------------------------------------------- neighbourhoods
+
+
+@dataclass(frozen=True)
+class HoodRow:
+    name: str
+    pk: int
+    latest: aggregates.LatestIndex | None
+    band: bands.Band | None
+
+
+def neighbourhood_rows(city: City, *, at: datetime | None = None) -> list[HoodRow]:
+    scheme = city.profile.aqi_scheme
+    return [
+        HoodRow(h.name, h.pk, latest, bands.band(scheme, latest.band if latest else None))
+        for h, latest in aggregates.neighbourhood_indices(city, at=at).items()
+    ]
+
+
+# ----------------------------------------------------------------------------------------------- calibration
+
+
+def colocation(
+    *, sensor: Sensor, reference: Sensor, pollutant: str, start: datetime, end: datetime
+) -> calibration.ColocationResult:
+    """EPA co-location metrics of ``sensor`` against ``reference`` on their common valid hourly means."""
+    if not reference.is_reference:
+        raise Invalid(f"{reference.name} is not a reference station", field="reference")
+    if sensor.pk == reference.pk:
+        raise Invalid("choose a sensor other than the reference", field="sensor")
+    if end <= start:
+        raise Invalid("the end must be after the start", field="end")
+    rows = HourlyAggregate.objects.valid().filter(
+        sensor__in=[sensor, reference], quantity=pollutant, hour__gte=start, hour__lt=end
+    )
+    series: dict[int, dict[datetime, float]] = defaultdict(dict)
+    for sensor_id, hour, mean in rows.values_list("sensor_id", "hour", "mean"):
+        series[sensor_id][hour] = mean
+    common = sorted(set(series[sensor.pk]) & set(series[reference.pk]))
+    return calibration.evaluate_colocation(
+        [series[sensor.pk][h] for h in common], [series[reference.pk][h] for h in common], pollutant
+    )
