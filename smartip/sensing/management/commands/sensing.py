@@ -58,6 +58,12 @@ class Command(BaseCommand):
             "--client-id", default=None, help="persistent session id (default SENSING_MQTT_CLIENT_ID)"
         )
         worker.add_argument("--batch", type=int, default=500, help="messages per transaction")
+        worker.add_argument(
+            "--aggregate-every",
+            type=float,
+            default=60.0,
+            help="seconds between hourly-mean refreshes (0: off)",
+        )
 
     def handle(self, *args: Any, action: str, **opts: Any) -> None:
         run_action(self, action, opts)
@@ -166,11 +172,23 @@ class Command(BaseCommand):
             )
 
     def do_mqtt_worker(
-        self, url: str | None, prefix: str | None, client_id: str | None, batch: int, **_: Any
+        self,
+        url: str | None,
+        prefix: str | None,
+        client_id: str | None,
+        batch: int,
+        aggregate_every: float,
+        **_: Any,
     ) -> None:
         from smartip.sensing.mqtt import Worker, subscription
 
-        worker = Worker(url=url, prefix=prefix, client_id=client_id, batch=batch)
+        worker = Worker(
+            url=url,
+            prefix=prefix,
+            client_id=client_id,
+            batch=batch,
+            aggregate_every_s=aggregate_every or None,
+        )
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_a: worker.stop())
         self.stderr.write(
@@ -179,5 +197,5 @@ class Command(BaseCommand):
         stats = worker.run()
         self.stderr.write(
             f"stopped: {stats.messages} messages, {stats.stored} stored, {stats.duplicates} duplicates, "
-            f"{stats.refused} refused"
+            f"{stats.refused} refused, {stats.hours_aggregated} hourly means refreshed"
         )
