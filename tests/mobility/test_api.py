@@ -240,3 +240,42 @@ def test_aggregates_of_another_city_are_forbidden_and_unknown_kind_is_400(client
     r = client.get("/api/mobility/aggregates/manchester/nonsense")
     assert r.status_code == 400 and r.json()["error"]["field"] == "kind"
     assert client.get("/api/mobility/aggregates/nowhere/segments").status_code == 404
+
+
+def test_aggregate_downloads_over_http(client, users, manchester, settings):
+    from tests.factories import make_user
+    from tests.mobility.test_privacy import person_trip
+
+    for i in range(6):
+        person_trip(manchester, make_user(f"p{i}"), way_ids=[7])
+    as_user(client, users["analyst"])
+    body = client.get("/api/mobility/aggregates/manchester/segments").json()
+    assert body["min_people"] == 5 and [c["way_id"] for c in body["cells"]] == [7]
+    r = client.get("/api/mobility/aggregates/manchester/segments?format=csv")
+    assert r["Content-Type"].startswith("text/csv")
+    assert r.content.decode().splitlines() == [
+        "way_id,mode,hour,day_type,count,n_people",
+        "7,bicycle,9,weekday,6,6",
+    ]
+    r = client.get("/api/mobility/aggregates/manchester/segments?format=geojson")
+    assert r["Content-Type"] == "application/geo+json"
+    assert json.loads(r.content)["features"][0]["properties"]["count"] == 6
+    empty = client.get("/api/mobility/aggregates/manchester/segments?since=2024-06-04T00:00:00Z").json()
+    assert empty["cells"] == []
+    assert client.get("/api/mobility/aggregates/manchester/segments?format=xlsx").status_code == 400
+
+
+def test_listing_traces_takes_a_fixed_number_of_queries(client, users, manchester):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    as_user(client, users["citizen"])
+    sizes = []
+    for _ in range(3):
+        post_file(client, "ride.gpx", gpx_in(manchester))
+        with CaptureQueriesContext(connection) as queries:
+            r = client.get("/api/mobility/traces")
+        sizes.append((len(r.json()), len(queries)))
+    assert [n for n, _ in sizes] == [1, 2, 3]
+    assert len({q for _, q in sizes}) == 1, sizes  # no query per trace
+    assert sizes[0][1] <= 6
