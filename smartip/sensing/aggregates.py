@@ -234,7 +234,7 @@ def neighbourhood_indices(
     means = _hourly_means([s.pk for s in sensors], end - timedelta(hours=INDEX_LOOKBACK_H), end)
     members: dict[int, list[int]] = defaultdict(list)
     for s in sensors:
-        members[s.neighbourhood_id].append(s.pk)  # type: ignore[index]
+        members[s.neighbourhood_id].append(s.pk)
     out: dict[Neighbourhood, LatestIndex | None] = {}
     for hood in city.neighbourhoods.all():
         ids = [i for i in members.get(hood.pk, []) if i in means]

@@ -18,7 +18,7 @@ from smartip.accounts.models import User
 from smartip.cities.models import City, Neighbourhood
 from smartip.sensing import aggregates
 from smartip.sensing.ingest import Reading, store
-from smartip.sensing.models import Sensor, SensorModel
+from smartip.sensing.models import Sensor
 from smartip.sensing.services import register_sensor
 
 DAYS = 7
@@ -115,11 +115,11 @@ def load_demo(*, city: City, users: dict[str, User], rng: random.Random) -> None
     hoods = list(city.neighbourhoods.all())
     rng.shuffle(hoods)
     specs = [
-        ("resident1", SensorModel.SDS011, ("pm25", "pm10", "temperature", "humidity"), 9.0),
-        ("resident2", SensorModel.SDS011, ("pm25", "pm10", "temperature", "humidity"), 11.0),
-        ("resident3", SensorModel.PMS5003, ("pm25", "pm10", "temperature", "humidity"), 7.5),
-        ("resident4", SensorModel.SPS30, ("pm25", "pm10", "temperature", "humidity"), 13.0),
-        ("resident5", SensorModel.NO2_CELL, ("no2",), 10.0),
+        ("resident1", "SDS011", ("pm25", "pm10", "temperature", "humidity"), 9.0),
+        ("resident2", "SDS011", ("pm25", "pm10", "temperature", "humidity"), 11.0),
+        ("resident3", "PMS5003", ("pm25", "pm10", "temperature", "humidity"), 7.5),
+        ("resident4", "SPS30", ("pm25", "pm10", "temperature", "humidity"), 13.0),
+        ("resident5", "NO2-cell", ("no2",), 10.0),
     ]
     for i, (who, model, quantities, level) in enumerate(specs):
         hood = hoods[i % len(hoods)] if hoods else None
@@ -145,7 +145,7 @@ def load_demo(*, city: City, users: dict[str, User], rng: random.Random) -> None
         city=city,
         owner=users.get("admin"),
         name=f"{city.name} urban background station",
-        model=SensorModel.REFERENCE,
+        model="reference",
         lat=lat,
         lon=lon,
         height_m=3.0,

@@ -192,8 +192,8 @@ class Worker:
             result = store(readings, sensors, now=now)
             self.fault("before_commit")
         self.fault("after_commit")
-        for msg, exc in refusals:
-            self._refuse(msg, exc)
+        for msg, error in refusals:
+            self._refuse(msg, error)
         for msg in messages:
             self.client.ack(msg.mid, msg.qos)
         s = self.stats

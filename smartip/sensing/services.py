@@ -17,6 +17,12 @@ from smartip.sensing.ingest import IngestResult, Reading, check_possible, store
 from smartip.sensing.models import QUANTITIES, Exposure, Sensor, SensorModel
 
 IMPORT_CHUNK = 5000
+#: Sensor.Community archive ``sensor_type`` → our model.
+ARCHIVE_TYPES: dict[str, str] = {
+    **{m.upper(): m for m in SensorModel.values},
+    **{t: "SHT3x" for t in ("SHT30", "SHT31", "SHT35")},
+    "DNMS (LAERM)": "DNMS",
+}
 
 
 def register_sensor(
@@ -27,7 +33,7 @@ def register_sensor(
     model: str,
     lat: float,
     lon: float,
-    exposure: str = Exposure.OUTDOOR,
+    exposure: str = "outdoor",
     height_m: float | None = None,
     is_home_hosted: bool = True,
     is_reference: bool = False,
@@ -68,7 +74,7 @@ def register_sensor_as(user: User, *, city: City, **fields: object) -> tuple[Sen
         raise Forbidden(f"register in {city.name} first", field="city")
     if fields.get("is_reference") and not has_role(user, city, "admin"):
         raise Forbidden("only a city administrator registers reference stations", field="is_reference")
-    return register_sensor(city=city, owner=user, **fields)
+    return register_sensor(city=city, owner=user, **fields)  # type: ignore[arg-type]
 
 
 # ----------------------------------------------------------------------------------------------- import
@@ -131,10 +137,7 @@ def import_sensor_community(
     sensor = Sensor.objects.filter(firmware_id=firmware_id).first()
     created = sensor is None
     if sensor is None:
-        model = archive.sensor_type.upper() if archive.sensor_type.upper() in SensorModel.values else None
-        model = model or {"SHT31": SensorModel.SHT3X, "SHT35": SensorModel.SHT3X}.get(
-            archive.sensor_type.upper()
-        )
+        model = ARCHIVE_TYPES.get(archive.sensor_type.upper())
         if model is None:
             raise Invalid(
                 f"{path}: sensor type {archive.sensor_type!r} is not supported", field="sensor_type"
@@ -177,7 +180,7 @@ def import_station(
             city=city,
             owner=None,
             name=station,
-            model=SensorModel.REFERENCE,
+            model="reference",
             lat=lat,
             lon=lon,
             is_home_hosted=False,
