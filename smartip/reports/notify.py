@@ -62,12 +62,13 @@ def get_notifier() -> Notifier:
 
 
 def recipients_for(report: Report, update: ReportUpdate) -> list[str]:
-    """Reporter (account or contact email) and supporters, without the author, each once."""
+    """Reporter and supporters, without the author, each once. A contact email given with the report wins
+    over the reporting account's: an Open311 app posts with its own key on behalf of the person who wrote."""
     emails: list[str] = []
-    if report.reporter is not None and report.reporter.email:
-        emails.append(report.reporter.email)
-    elif report.contact_email:
+    if report.contact_email:
         emails.append(report.contact_email)
+    elif report.reporter is not None and report.reporter.email:
+        emails.append(report.reporter.email)
     emails += [u.email for u in report.supporters.all() if u.email]
     author_email = update.author.email if update.author is not None else None
     return [e for i, e in enumerate(emails) if e and e != author_email and e not in emails[:i]]
