@@ -4,6 +4,7 @@ import json
 from datetime import datetime
 from typing import Any
 
+from django.db import transaction
 from django.http import HttpRequest
 from ninja import File, Form, Query, Router, Schema, Status, UploadedFile
 
@@ -35,6 +36,8 @@ from smartip.reports.schemas import (
 )
 
 router = Router(tags=["reports"])
+# Writes run in their own savepoint: Ninja turns a domain error into a response, so the request-level
+# transaction (ATOMIC_REQUESTS) would otherwise commit whatever was written before the error.
 MAX_PAGE_SIZE = 100
 
 
@@ -175,6 +178,7 @@ def duplicates(
 
 
 @router.post("/", response={201: ReportDetailOut}, auth=REQUIRED)
+@transaction.atomic
 def create(
     request: HttpRequest, payload: Form[ReportIn], photos: File[list[UploadedFile]] = None
 ) -> Status[dict[str, Any]]:  # type: ignore[assignment]
@@ -228,18 +232,21 @@ def audit(request: HttpRequest, report_id: int) -> list[dict[str, Any]]:
 
 
 @router.post("/{int:report_id}/support", response=ReportDetailOut, auth=REQUIRED)
+@transaction.atomic
 def support(request: HttpRequest, report_id: int) -> dict[str, Any]:
     report = services.support(report=_report(request, report_id), user=_user(request))  # type: ignore[arg-type]
     return _detail(request, report)
 
 
 @router.post("/{int:report_id}/flag", response=ReportDetailOut, auth=REQUIRED)
+@transaction.atomic
 def flag(request: HttpRequest, report_id: int, payload: FlagIn) -> dict[str, Any]:
     report = services.flag(report=_report(request, report_id), by=_user(request), reason=payload.reason)  # type: ignore[arg-type]
     return _detail(request, report)
 
 
 @router.post("/{int:report_id}/status", response=ReportDetailOut, auth=REQUIRED)
+@transaction.atomic
 def change_status(request: HttpRequest, report_id: int, payload: StatusIn) -> dict[str, Any]:
     report = services.change_status(
         report=_report(request, report_id),
@@ -252,6 +259,7 @@ def change_status(request: HttpRequest, report_id: int, payload: StatusIn) -> di
 
 
 @router.post("/{int:report_id}/updates", response={201: UpdateOut}, auth=REQUIRED)
+@transaction.atomic
 def add_update(request: HttpRequest, report_id: int, payload: UpdateIn) -> Status[dict[str, Any]]:
     """A public update (`public: true`, notifies reporter and supporters) or an internal note."""
     update = services.add_update(
@@ -264,6 +272,7 @@ def add_update(request: HttpRequest, report_id: int, payload: UpdateIn) -> Statu
 
 
 @router.post("/{int:report_id}/reassign", response=ReportDetailOut, auth=REQUIRED)
+@transaction.atomic
 def reassign(request: HttpRequest, report_id: int, payload: ReassignIn) -> dict[str, Any]:
     report = _report(request, report_id)
     department = report.city.departments.filter(slug=payload.department).first()
@@ -274,12 +283,14 @@ def reassign(request: HttpRequest, report_id: int, payload: ReassignIn) -> dict[
 
 
 @router.post("/{int:report_id}/reopen", response=ReportDetailOut, auth=REQUIRED)
+@transaction.atomic
 def reopen(request: HttpRequest, report_id: int, payload: ReopenIn) -> dict[str, Any]:
     report = services.reopen(report=_report(request, report_id), by=_user(request), text=payload.text)  # type: ignore[arg-type]
     return _detail(request, report)
 
 
 @router.post("/{int:report_id}/duplicate", response=ReportDetailOut, auth=REQUIRED)
+@transaction.atomic
 def mark_duplicate(request: HttpRequest, report_id: int, payload: DuplicateIn) -> dict[str, Any]:
     report = _report(request, report_id)
     original = Report.objects.filter(pk=payload.original, city=report.city).first()
@@ -290,6 +301,7 @@ def mark_duplicate(request: HttpRequest, report_id: int, payload: DuplicateIn) -
 
 
 @router.post("/{int:report_id}/moderate", response=ReportDetailOut, auth=REQUIRED)
+@transaction.atomic
 def moderate(request: HttpRequest, report_id: int, payload: ModerateIn) -> dict[str, Any]:
     report = services.moderate(
         report=_report(request, report_id),
