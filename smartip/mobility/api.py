@@ -5,6 +5,8 @@ import json
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from ninja import File, Form, Router, Status, UploadedFile
 
@@ -54,6 +56,9 @@ def post_batch(request: HttpRequest) -> Status:
     nothing again."""
     try:
         payload = json.loads(request.body or b"null")
+    except RequestDataTooBig:
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        raise Invalid(f"body: more than {limit} bytes; send smaller batches", field="body") from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise Invalid(f"body: not JSON ({exc})", field="body") from None
     result = services.upload_batch(raw_key=request.headers.get("X-API-Key"), payload=payload)

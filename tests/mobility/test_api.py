@@ -167,6 +167,18 @@ def test_a_retried_phone_batch_never_doubles_points(client, users, manchester):
     assert Trace.objects.count() == 2
 
 
+def test_an_oversize_batch_is_refused_whole(client, users, manchester, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10_000
+    _, key = ApiKey.generate(user=users["citizen"], name="phone", kind="device")
+    r = post_batch(client, batch_body(manchester), key)
+    assert (
+        r.status_code == 400
+        and r.json()["error"]["field"] == "body"
+        and "10000" in r.json()["error"]["message"]
+    )
+    assert counts() == (0, 0, 0, 0)
+
+
 def test_batches_need_a_device_key(client, users, manchester):
     _, developer = ApiKey.generate(user=users["citizen"], name="dev", kind="developer")
     assert post_batch(client, batch_body(manchester), None).status_code == 403
