@@ -220,12 +220,18 @@ def bench_ingest(
     database ``smartip_bench`` is dropped and created afresh. Wall-clock seconds (the database is another
     process, so CPU time of ours alone would flatter us); the machine is shared, so figures are lower bounds.
     """
+    import os
     import subprocess
     import tempfile
 
-    out: dict[str, Any] = {"readings": readings, "sensors": INGEST_SENSORS, "batch": INGEST_BATCH}
+    out: dict[str, Any] = {
+        "readings": readings,
+        "sensors": INGEST_SENSORS,
+        "batch": INGEST_BATCH,
+        "load_average_1min_before": os.getloadavg()[0],
+    }
     for db in databases:
-        env = dict(__import__("os").environ, DEBUG="0", SECRET_KEY="bench", LOG_LEVEL="ERROR")
+        env = dict(os.environ, DEBUG="0", SECRET_KEY="bench", LOG_LEVEL="ERROR")
         with tempfile.TemporaryDirectory() as home:
             env["SMARTIP_HOME"] = home
             env.pop("DATABASE_URL", None)
@@ -337,7 +343,15 @@ def _bench_http(sensors: list[Any], key: str, readings: int) -> dict[str, Any]:
     dups = sum(send(b)["duplicates"] for b in repeat)
     dup_s = time.perf_counter() - t0
     rows = Observation.objects.count()
+    from smartip.sensing import aggregates
+
+    t0 = time.perf_counter()
+    hours = aggregates.refresh_dirty()
+    aggregate_s = time.perf_counter() - t0
     return {
+        "aggregate_seconds": aggregate_s,
+        "aggregate_readings_per_s": rows / aggregate_s,
+        "hourly_rows": hours,
         "readings": readings,
         "requests": len(bodies),
         "stored": stored,
@@ -433,6 +447,10 @@ def _print_ingest(f: dict[str, Any]) -> None:
             f"  {db:<10} HTTP batch {h['readings_per_s']:>9,.0f} readings/s ({h['readings']:,} in {h['requests']} "
             f"requests of {INGEST_BATCH:,}, {h['seconds']:.1f} s; {h['rows']:,} rows); resent duplicates "
             f"{h['duplicates_per_s']:,.0f}/s"
+        )
+        print(
+            f"  {'':<10} hourly means + series QC of those readings: {h['aggregate_readings_per_s']:,.0f} readings/s "
+            f"({h['hourly_rows']:,} hourly rows in {h['aggregate_seconds']:.1f} s)"
         )
         print(
             f"  {'':<10} MQTT QoS 1 {m['readings_per_s']:>9,.0f} readings/s ({m['readings']:,} in {m['messages']:,} "
