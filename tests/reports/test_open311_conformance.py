@@ -509,3 +509,28 @@ def test_unknown_format_is_404_in_xml(client, cities, path):
 def test_wrong_method_is_refused_in_the_error_format(client, cities, fmt):
     resp = client.post(f"{BASE}/services.{fmt}")
     assert_errors(resp, fmt, 405)
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_extensions_add_attributes_and_public_notes_only(client, make_report, users, fmt):
+    from smartip.reports import services
+
+    report = make_report("flytipping", attributes={"size": "large"})
+    staff = users["moderator"]
+    services.add_update(report=report, by=staff, text="internal: call the contractor", public=False)
+    services.change_status(report=report, by=staff, status="acknowledged", text="Crew booked")
+    resp = client.get(f"{BASE}/requests/{report.pk}.{fmt}", {"extensions": "true"})
+    assert resp.status_code == 200 and b"internal" not in resp.content
+    if fmt == "json":
+        item = resp.json()[0]
+    else:
+        parsed = xmltodict.parse(resp.content, force_list=("attribute", "note"))
+        item = parsed["service_requests"]["request"]
+        item["attributes"], item["notes"] = item["attributes"]["attribute"], item["notes"]["note"]
+    assert item["attributes"] == [
+        {"label": "How much is there?", "name": "size", "value": "large", "code": "size"}
+    ]
+    assert [n["description"] for n in item["notes"]] == ["Crew booked"]
+    assert all(W3C.match(n["datetime"]) for n in item["notes"]) and item["notes"][0]["type"] == "status"
+    plain = client.get(f"{BASE}/requests/{report.pk}.json").json()[0]
+    assert "notes" not in plain and "attributes" not in plain

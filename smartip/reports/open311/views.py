@@ -8,7 +8,8 @@ Choices where the spec leaves room (see docs in tests/reports/test_open311_confo
   readable at tokens/{token};
 - a description over 4,000 characters, or containing HTML, is refused (400), never truncated;
 - `address_string` alone is refused (400): this server does not geocode, send lat and long;
-- extensions: `page`/`page_size`, `lat`/`long`/`radius` (metres, default 1000) on GET requests, and photo upload
+- extensions: `page`/`page_size`, `lat`/`long`/`radius` (metres, default 1000) and `extensions=true`
+  (`attributes`, public `notes`; internal notes never) on GET requests, and photo upload
   as multipart `media` (up to REPORT_MAX_PHOTOS files) on POST.
 """
 
@@ -29,7 +30,7 @@ from smartip.cities.models import City
 from smartip.core.errors import DomainError, Forbidden, Invalid, NotFound
 from smartip.reports import services
 from smartip.reports.attributes import open311_definition
-from smartip.reports.models import OPEN_STATES, Category, CloseReason, ReportPhoto, ServiceToken
+from smartip.reports.models import OPEN_STATES, Category, CloseReason, ReportPhoto, ReportUpdate, ServiceToken
 from smartip.reports.open311 import params
 from smartip.reports.open311.render import CONTENT_TYPES, SPEC, errors_body, render
 
@@ -142,13 +143,45 @@ REQUEST_COLUMNS = (
 
 
 def _request_items(request: HttpRequest, reports: Any) -> list[dict[str, Any]]:
-    """Open311 requests from plain rows (values(), no model instances: lists stay fast) and one photo query."""
-    rows = list(reports.values(*REQUEST_COLUMNS))
-    first_photo: dict[int, str] = {}
-    if rows:
-        photos = ReportPhoto.objects.filter(report_id__in=[r["pk"] for r in rows]).order_by("-id")
-        first_photo = dict(photos.values_list("report_id", "image"))
-    return [_request_item(request, row, first_photo.get(row["pk"])) for row in rows]
+    """Open311 requests from plain rows (values(), no model instances: lists stay fast) and one photo query.
+    With `extensions=true`: `attributes` (answers with their labels) and `notes` (public updates), one more query."""
+    extended = (_param(request, "extensions") or "").lower() == "true"
+    columns = (*REQUEST_COLUMNS, "attributes", "category__attributes") if extended else REQUEST_COLUMNS
+    rows = list(reports.values(*columns))
+    if not rows:
+        return []
+    ids = [r["pk"] for r in rows]
+    photos = ReportPhoto.objects.filter(report_id__in=ids).order_by("-id")
+    first_photo = dict(photos.values_list("report_id", "image"))
+    items = [_request_item(request, row, first_photo.get(row["pk"])) for row in rows]
+    if extended:
+        notes = _public_notes(ids)
+        for item, row in zip(items, rows, strict=True):
+            item["attributes"] = _answers(row)
+            item["notes"] = notes.get(row["pk"], [])
+    return items
+
+
+def _answers(row: dict[str, Any]) -> list[dict[str, Any]]:
+    labels = {d["code"]: d.get("description", d["code"]) for d in row["category__attributes"] or []}
+    out = []
+    for code, value in (row["attributes"] or {}).items():
+        text = ",".join(value) if isinstance(value, list) else str(value)
+        out.append({"label": labels.get(code, code), "name": code, "value": text, "code": code})
+    return out
+
+
+def _public_notes(ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    notes: dict[int, list[dict[str, Any]]] = {}
+    updates = ReportUpdate.objects.filter(report_id__in=ids, is_public=True).order_by("created_at", "id")
+    for report_id, created, kind, text, new_status in updates.values_list(
+        "report_id", "created_at", "kind", "text", "new_status"
+    ):
+        description = text or (f"status: {new_status}" if new_status else kind)
+        notes.setdefault(report_id, []).append(
+            {"datetime": created, "description": description, "type": kind}
+        )
+    return notes
 
 
 @lru_cache(maxsize=64)
