@@ -227,6 +227,7 @@ def balcony(manchester):
     thing = create_thing(
         {
             "name": "Balcony",
+            "properties": {"floor": "2"},
             "Locations": [
                 {"name": "home", "location": {"type": "Point", "coordinates": [lon + 1e-4, lat + 1e-4]}}
             ],
@@ -275,6 +276,9 @@ def test_expand_select_navigation_and_properties(client, balcony):
     selected = client.get(f"{ROOT}/Observations?$select=result&$top=3&$orderby=result desc").json()
     assert selected["value"] == [{"result": 29.0}, {"result": 29.0}, {"result": 28.0}]
     assert client.get(f"{ROOT}/Things({thing.pk})/name").json() == {"name": "Balcony"}
+    floors = client.get(f"{ROOT}/Things?$filter=properties/floor eq '2'&$select=name").json()["value"]
+    assert floors == [{"name": "Balcony"}]
+    assert client.get(f"{ROOT}/Things?$filter=properties/floor eq '3'").json()["value"] == []
 
     obs = Observation.objects.filter(sensor=thing, quantity="pm10").order_by("time").first()
     ds = client.get(f"{ROOT}/Observations({obs.pk})/Datastream").json()
@@ -311,6 +315,13 @@ def test_list_query_count_does_not_grow_with_the_page(client, balcony):
     for entity_set in ("Observations", "Things", "Datastreams", "Locations"):
         small = queries(client, f"{ROOT}/{entity_set}?$top=1")
         assert small <= 6 and queries(client, f"{ROOT}/{entity_set}?$top=60") == small, entity_set
+    expand = "$expand=Datastream($select=name;$expand=Thing,ObservedProperty),FeatureOfInterest"
+    # nested expansions cost a query per distinct Datastream, not per Observation: both pages hold both
+    small = queries(client, f"{ROOT}/Observations?$top=35&{expand}")
+    assert queries(client, f"{ROOT}/Observations?$top=60&{expand}") == small
+    page = client.get(f"{ROOT}/Observations?$top=60&$orderby=phenomenonTime&{expand}").json()["value"]
+    assert {o["Datastream"]["name"] for o in page} == {"PM2.5", "PM10"}
+    assert all(o["Datastream"]["Thing"]["name"] == "Balcony" and o["FeatureOfInterest"] for o in page)
 
 
 @pytest.mark.django_db

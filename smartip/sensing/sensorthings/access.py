@@ -65,5 +65,8 @@ def can_write_thing(actor: Actor, sensor: Sensor) -> bool:
 
 
 def require_thing(actor: Actor, sensor: Sensor, where: str) -> None:
+    """May ``actor`` write to ``sensor``? A deactivated sensor takes no writes (as in the ingest)."""
+    if not sensor.is_active:
+        raise Forbidden(f"{where}: Thing {sensor.pk} is deactivated", field=where)
     if not can_write_thing(actor, sensor):
         raise Forbidden(f"{where}: you may not write to Thing {sensor.pk}", field=where)

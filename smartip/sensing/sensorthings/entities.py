@@ -29,6 +29,24 @@ class Nav:
     many: bool
     related: Related
     orm: str | None = None
+    #: to-one only, for expanding a whole page in one query: the parent's key, the targets of many keys, and
+    #: a target's key
+    key: Callable[[Any], Any] | None = None
+    batch: Callable[[set[Any]], QuerySet[Any]] | None = None
+    target_key: Callable[[Any], Any] | None = None
+
+
+def to_one(target: str, base: Callable[[], QuerySet[Any]], attr: str, orm: str | None) -> Nav:
+    """A to-one navigation along the foreign key ``attr`` (e.g. ``thing_id``)."""
+    return Nav(
+        target,
+        False,
+        lambda parent: base().filter(pk=getattr(parent, attr)),
+        orm,
+        key=lambda parent: getattr(parent, attr),
+        batch=lambda keys: base().filter(pk__in=keys),
+        target_key=lambda obj: obj.pk,
+    )
 
 
 @dataclass(frozen=True)
@@ -200,7 +218,7 @@ ENTITY_TYPES: dict[str, EntityType] = {
             {**COMMON, "time": "time"},
             render_historical_location,
             {
-                "Thing": Nav("Thing", False, lambda hl: things().filter(pk=hl.thing_id), "thing"),
+                "Thing": to_one("Thing", things, "thing_id", "thing"),
                 "Locations": Nav("Location", True, lambda hl: locations().filter(historical_locations=hl)),
             },
         ),
@@ -217,14 +235,12 @@ ENTITY_TYPES: dict[str, EntityType] = {
             },
             render_datastream,
             {
-                "Thing": Nav("Thing", False, lambda ds: things().filter(pk=ds.thing_id), "thing"),
-                "Sensor": Nav(
-                    "Sensor", False, lambda ds: StaSensor.objects.filter(pk=ds.sensor_id), "sensor"
-                ),
-                "ObservedProperty": Nav(
+                "Thing": to_one("Thing", things, "thing_id", "thing"),
+                "Sensor": to_one("Sensor", StaSensor.objects.all, "sensor_id", "sensor"),
+                "ObservedProperty": to_one(
                     "ObservedProperty",
-                    False,
-                    lambda ds: StaObservedProperty.objects.filter(pk=ds.observed_property_id),
+                    StaObservedProperty.objects.all,
+                    "observed_property_id",
                     "observed_property",
                 ),
                 "Observations": Nav(
@@ -275,12 +291,20 @@ ENTITY_TYPES: dict[str, EntityType] = {
                     "Datastream",
                     False,
                     lambda o: StaDatastream.objects.filter(thing_id=o.sensor_id, quantity=o.quantity),
+                    key=lambda o: (o.sensor_id, o.quantity),
+                    batch=lambda keys: StaDatastream.objects.filter(
+                        thing_id__in={k[0] for k in keys}, quantity__in={k[1] for k in keys}
+                    ),
+                    target_key=lambda ds: (ds.thing_id, ds.quantity),
                 ),
                 "FeatureOfInterest": Nav(
                     "FeatureOfInterest",
                     False,
                     lambda o: StaFeatureOfInterest.objects.filter(thing_id=o.sensor_id),
                     "sensor__sta_feature",
+                    key=lambda o: o.sensor_id,
+                    batch=lambda keys: StaFeatureOfInterest.objects.filter(thing_id__in=keys),
+                    target_key=lambda f: f.thing_id,
                 ),
             },
         ),

@@ -24,7 +24,7 @@ from django.db.models import (
     lookups,
 )
 from django.db.models import functions as fn
-from django.db.models.fields.json import KT
+from django.db.models.fields.json import KeyTextTransform, KeyTransform
 
 from smartip.core.errors import Invalid
 from smartip.sensing.sensorthings.entities import BY_NAME, EntityType
@@ -74,7 +74,7 @@ def resolve(etype: EntityType, parts: tuple[str, ...], prefix: str = "") -> Any:
         if len(parts) == 1:
             return F(orm)
         if name in ("properties", "unitOfMeasurement", "location", "feature"):
-            return KT("__".join([orm, *parts[1:]]))
+            return json_text(F(orm), parts[1:])
         raise Invalid(f"{where}: {name} has no member {parts[1]!r}", field="$filter")
     nav = etype.navs.get(name)
     if nav is None:
@@ -91,6 +91,13 @@ def resolve(etype: EntityType, parts: tuple[str, ...], prefix: str = "") -> Any:
         inner = StaDatastream.objects.filter(thing_id=OuterRef("sensor_id"), quantity=OuterRef("quantity"))
         return Subquery(inner.annotate(_v=resolve(target, parts[1:])).values("_v")[:1])
     raise Invalid(f"{where}: this path is not supported in $filter", field="$filter")
+
+
+def json_text(expr: Any, keys: tuple[str, ...]) -> Any:
+    """A JSON member as text (works across relations, unlike ``KT("rel__field__key")``)."""
+    for key in keys[:-1]:
+        expr = KeyTransform(key, expr)
+    return KeyTextTransform(keys[-1], expr)
 
 
 def value_expression(node: Node, etype: EntityType) -> Any:

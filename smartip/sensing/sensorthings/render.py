@@ -21,7 +21,13 @@ def self_link(ctx: Context, etype: EntityType, pk: Any) -> str:
     return f"{ctx.base}/{etype.plural}({pk})"
 
 
-def entity(ctx: Context, etype: EntityType, obj: Any, opts: Options) -> dict[str, Any]:
+Expanded = dict[str, dict[Any, dict[str, Any]]]
+
+
+def entity(
+    ctx: Context, etype: EntityType, obj: Any, opts: Options, expanded: Expanded | None = None
+) -> dict[str, Any]:
+    """One entity; ``expanded`` holds to-one expansions already rendered for the whole page."""
     selected = set(opts.select) if opts.select else None
     for name in opts.select or ():
         if (
@@ -46,6 +52,9 @@ def entity(ctx: Context, etype: EntityType, obj: Any, opts: Options) -> dict[str
         nav = etype.navs.get(nav_name)
         if nav is None:
             raise Invalid(f"$expand: {etype.name} has no navigation property {nav_name!r}", field="$expand")
+        if expanded is not None and nav_name in expanded and nav.key is not None:
+            out[nav_name] = expanded[nav_name].get(nav.key(obj))
+            continue
         target = BY_NAME[nav.target]
         related = apply_orderby(apply_filter(nav.related(obj), inner.filter, target), inner.orderby, target)
         if nav.many:
@@ -76,9 +85,24 @@ def collection(
     if opts.result_format == "dataArray":
         out["value"] = data_array(ctx, etype, rows[:top], opts)
     else:
-        out["value"] = [entity(ctx, etype, row, opts) for row in rows[:top]]
+        page = rows[:top]
+        expanded = expand_page(ctx, etype, page, opts)
+        out["value"] = [entity(ctx, etype, row, opts, expanded) for row in page]
     if len(rows) > top:
         out["@iot.nextLink"] = f"{url}?{urlencode({**params, '$top': top, '$skip': opts.skip + top})}"
+    return out
+
+
+def expand_page(ctx: Context, etype: EntityType, rows: list[Any], opts: Options) -> Expanded:
+    """To-one expansions of a page in one query each (each distinct target rendered once)."""
+    out: Expanded = {}
+    for nav_name, inner in opts.expand.items():
+        nav = etype.navs.get(nav_name)
+        if nav is None or nav.batch is None or nav.key is None or nav.target_key is None or not rows:
+            continue
+        target = BY_NAME[nav.target]
+        found = apply_filter(nav.batch({nav.key(row) for row in rows}), inner.filter, target)
+        out[nav_name] = {nav.target_key(t): entity(ctx, target, t, inner) for t in found}
     return out
 
 
