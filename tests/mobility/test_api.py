@@ -4,6 +4,7 @@ input gets a clear 4xx naming the field and stores nothing."""
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -291,3 +292,43 @@ def test_listing_traces_takes_a_fixed_number_of_queries(client, users, mancheste
     assert [n for n, _ in sizes] == [1, 2, 3]
     assert len({q for _, q in sizes}) == 1, sizes  # no query per trace
     assert sizes[0][1] <= 6
+
+
+def _as(fmt, fixes):
+    from datetime import UTC, datetime
+
+    from smartip.mobility.readers.geojson import write_geojson
+
+    if fmt == "geojson":
+        return json.dumps(write_geojson(fixes)).encode()
+    if fmt == "csv":
+        rows = [f"{t},{a},{o}" for t, a, o in zip(fixes.t_s, fixes.lat, fixes.lon, strict=True)]
+        return ("timestamp,latitude,longitude\n" + "\n".join(rows)).encode()
+    lines = [
+        "Geolife trajectory",
+        "WGS 84",
+        "Altitude is in Feet",
+        "Reserved 3",
+        "0,2,255,My Track,0,0,2,8421376",
+        "0",
+    ]
+    for t, a, o in zip(fixes.t_s, fixes.lat, fixes.lon, strict=True):
+        d = datetime.fromtimestamp(t, UTC)
+        days = t / 86400 + 25569
+        lines.append(f"{a},{o},0,-777,{days},{d:%Y-%m-%d},{d:%H:%M:%S}")
+    return "\n".join(lines).encode()
+
+
+@pytest.mark.parametrize("fmt", ["geojson", "csv", "plt"])
+def test_upload_in_every_file_format(client, users, manchester, fmt):
+    from smartip.mobility.fixes import from_columns
+
+    lat, lon = manchester.center
+    fixes = commute(lat, lon)
+    fixes = from_columns(np.round(fixes.t_s), fixes.lat, fixes.lon)  # whole seconds: PLT has no fractions
+    as_user(client, users["citizen"])
+    r = post_file(client, f"ride.{fmt}", _as(fmt, fixes))
+    assert r.status_code == 201, r.content
+    stored = Trace.objects.get().fixes
+    assert r.json()["source_format"] == fmt and len(stored) == len(fixes)
+    assert np.allclose(stored.lat, fixes.lat, atol=1e-6) and np.allclose(stored.t_s, fixes.t_s, atol=1e-3)
