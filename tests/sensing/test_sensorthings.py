@@ -299,6 +299,8 @@ def test_paging_and_count(client, balcony):
     assert len(second["value"]) == 15 and "@iot.nextLink" not in second
     ids = [o["@iot.id"] for o in first["value"] + second["value"]]
     assert len(set(ids)) == 40
+    only_count = client.get(f"{ROOT}/Observations?$top=0&$count=true").json()
+    assert only_count == {"@iot.count": 60, "value": []}  # no nextLink: a client would loop forever
 
 
 def queries(client, url):
@@ -358,6 +360,23 @@ def test_home_location_is_shown_rounded_and_moves_write_history(client, balcony,
     assert moved.status_code == 200
     sensor.refresh_from_db()
     assert abs(sensor.lat - (lat - 0.01)) < 1e-9
+    feature = {"name": "f", "feature": {"type": "Point", "coordinates": [sensor.lon, sensor.lat]}}
+    posted = client.post(
+        f"{ROOT}/Observations",
+        {
+            "result": 1.0,
+            "Datastream": {"@iot.id": sensor.sta_datastreams.first().pk},
+            "FeatureOfInterest": feature,
+        },
+        content_type="application/json",
+        headers={"X-API-Key": raw},
+    )
+    assert posted.status_code == 400 and "already observes" in posted.json()["message"]
+    shown = client.get(
+        f"{ROOT}/Things({thing.pk})/Datastreams?$top=1&$expand=Observations($top=1;$expand=FeatureOfInterest)"
+    )
+    foi = shown.json()["value"][0]["Observations"][0]["FeatureOfInterest"]["feature"]
+    assert foi["coordinates"] == [sensor.public_lon, sensor.public_lat]
     history = client.get(
         f"{ROOT}/Things({thing.pk})/HistoricalLocations?$orderby=time desc&$expand=Locations"
     ).json()
@@ -473,3 +492,36 @@ def test_sensors_registered_elsewhere_are_published(client, manchester):
     assert all(d["Observations@iot.count"] == 6 and len(d["Observations"]) == 2 for d in body["value"])
     [loc] = client.get(f"{ROOT}/Things({sensor.pk})/Locations").json()["value"]
     assert loc["location"]["coordinates"] == [sensor.public_lon, sensor.public_lat]
+
+
+@pytest.mark.django_db
+def test_exact_feature_shown_rounded_and_indoor_thing_answered(client, balcony, manchester):
+    _, _, raw = balcony
+    lat, lon = centre(manchester)
+    exact = {"type": "Point", "coordinates": [lon + 3e-4, lat + 3e-4]}
+    body = {
+        "name": "Kitchen",
+        "properties": {"model": "SPS30", "exposure": "indoor"},
+        "Locations": [{"name": "home", "location": exact}],
+        "Datastreams": [
+            {
+                "name": "PM2.5",
+                "unitOfMeasurement": {"symbol": "µg/m³"},
+                "Sensor": {"name": "SPS30"},
+                "ObservedProperty": {"name": "PM2.5"},
+                "Observations": [{"result": 4.0, "FeatureOfInterest": {"name": "kitchen", "feature": exact}}],
+            }
+        ],
+    }
+    response = client.post(
+        f"{ROOT}/Things", body, content_type="application/json", headers={"X-API-Key": raw}
+    )
+    assert response.status_code == 201, response.json()
+    sensor = Sensor.objects.get(pk=int(response["Location"].rsplit("(", 1)[1].rstrip(")")))
+    assert sensor.exposure == "indoor" and sensor.model == "SPS30"
+    assert client.get(f"{ROOT}/Things({sensor.pk})").status_code == 404  # indoor sensors are not public
+    from smartip.sensing.sta_models import StaFeatureOfInterest
+
+    feature = StaFeatureOfInterest.objects.get(thing=sensor)
+    shown = client.get(f"{ROOT}/FeaturesOfInterest({feature.pk})").json()["feature"]
+    assert shown["coordinates"] == [sensor.public_lon, sensor.public_lat] != exact["coordinates"]

@@ -1,5 +1,6 @@
 """The $filter parser (pure) and its translation to SQL, checked against an independent evaluator of the AST."""
 
+import math
 import operator
 from datetime import UTC, datetime, timedelta
 
@@ -154,7 +155,13 @@ def test_options_and_paths():
 
 # ---------------------------------------------------------------------------- SQL against an AST evaluator
 
-ARITH = {"add": operator.add, "sub": operator.sub, "mul": operator.mul, "div": operator.truediv}
+ARITH = {
+    "add": operator.add,
+    "sub": operator.sub,
+    "mul": operator.mul,
+    "div": operator.truediv,
+    "mod": math.fmod,
+}
 COMPARE = {
     "eq": operator.eq,
     "ne": operator.ne,
@@ -197,6 +204,7 @@ FILTERS = [
     "not (result lt 10) and result le 35.5",
     "result add 5 gt 40 or result mul 2 lt 10",
     "result sub 1 div 2 ge 9",
+    "result mod 7 lt 3",
     "phenomenonTime ge 2026-11-01T07:00:00Z and phenomenonTime lt 2026-11-01T09:00:00+01:00",
     "resultTime lt 2026-11-01T06:30:00Z or result eq 3",
     "hour(phenomenonTime) eq 7",

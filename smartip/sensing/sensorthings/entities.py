@@ -143,11 +143,21 @@ def render_observation(o: Observation) -> dict[str, Any]:
 
 
 def render_feature(f: StaFeatureOfInterest) -> dict[str, Any]:
+    """A home-hosted Thing's Point feature is shown at the public position too."""
+    feature = f.feature
+    thing = f.thing
+    if (
+        thing is not None
+        and thing.is_home_hosted
+        and isinstance(feature, dict)
+        and feature.get("type") == "Point"
+    ):
+        feature = {"type": "Point", "coordinates": [thing.public_lon, thing.public_lat]}
     return {
         "name": f.name,
         "description": f.description,
         "encodingType": f.encoding_type,
-        "feature": f.feature,
+        "feature": feature,
         "properties": f.properties,
     }
 
@@ -300,10 +310,14 @@ ENTITY_TYPES: dict[str, EntityType] = {
                 "FeatureOfInterest": Nav(
                     "FeatureOfInterest",
                     False,
-                    lambda o: StaFeatureOfInterest.objects.filter(thing_id=o.sensor_id),
+                    lambda o: StaFeatureOfInterest.objects.select_related("thing").filter(
+                        thing_id=o.sensor_id
+                    ),
                     "sensor__sta_feature",
                     key=lambda o: o.sensor_id,
-                    batch=lambda keys: StaFeatureOfInterest.objects.filter(thing_id__in=keys),
+                    batch=lambda keys: StaFeatureOfInterest.objects.select_related("thing").filter(
+                        thing_id__in=keys
+                    ),
                     target_key=lambda f: f.thing_id,
                 ),
             },
@@ -312,7 +326,7 @@ ENTITY_TYPES: dict[str, EntityType] = {
             "FeatureOfInterest",
             "FeaturesOfInterest",
             StaFeatureOfInterest,
-            lambda: StaFeatureOfInterest.objects.all(),
+            lambda: StaFeatureOfInterest.objects.select_related("thing"),
             {**NAMED, "encodingType": "encoding_type", "feature": "feature"},
             render_feature,
             {

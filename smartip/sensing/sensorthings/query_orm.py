@@ -44,7 +44,7 @@ ARITH: dict[str, Callable[[Any, Any], Any]] = {
     "sub": operator.sub,
     "mul": operator.mul,
     "div": operator.truediv,
-    "mod": operator.mod,
+    "mod": fn.Mod,  # PostgreSQL has no % for double precision
 }
 UNARY: dict[str, Callable[[Any], Any]] = {
     "length": fn.Length,

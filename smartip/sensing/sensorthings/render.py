@@ -63,7 +63,7 @@ def entity(
             if inner.count:
                 out[f"{nav_name}@iot.count"] = related.count()
             out[nav_name] = [entity(ctx, target, row, inner) for row in rows[:top]]
-            if len(rows) > top:
+            if len(rows) > top > 0:
                 query = {"$top": top, "$skip": inner.skip + top}
                 out[f"{nav_name}@iot.nextLink"] = f"{link}/{nav_name}?{urlencode(query)}"
         else:
@@ -88,7 +88,7 @@ def collection(
         page = rows[:top]
         expanded = expand_page(ctx, etype, page, opts)
         out["value"] = [entity(ctx, etype, row, opts, expanded) for row in page]
-    if len(rows) > top:
+    if len(rows) > top > 0:
         out["@iot.nextLink"] = f"{url}?{urlencode({**params, '$top': top, '$skip': opts.skip + top})}"
     return out
 

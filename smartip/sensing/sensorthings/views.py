@@ -139,7 +139,9 @@ def post(ctx: Context, target: Target, body: Any, actor: Actor) -> HttpResponse:
             body = {**body, link: [ref] if target.etype.navs[link].many else ref}
     obj: Any = create.CREATORS[target.etype.name](body, actor)
     location = self_link(ctx, target.etype, obj.pk)
-    obj = target.etype.base().get(pk=obj.pk)
+    obj = (
+        target.etype.base().filter(pk=obj.pk).first() or obj
+    )  # an indoor Thing is not public, still answered
     response = JsonResponse(entity(ctx, target.etype, obj, parse_options({})), status=201)
     response["Location"] = location
     return response
