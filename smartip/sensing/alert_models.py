@@ -87,9 +87,8 @@ class AlertSubscription(models.Model):
                 self.episode_since = hour
                 return "start"
             return None
-        recovered = (
-            self.last_at_or_above is not None
-            and hour - self.last_at_or_above >= timedelta(hours=self.recovery_h)
+        recovered = self.last_at_or_above is not None and hour - self.last_at_or_above >= timedelta(
+            hours=self.recovery_h
         )
         if self.episode_since is not None and recovered:
             self.episode_since = None
