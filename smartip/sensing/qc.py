@@ -187,13 +187,20 @@ def _network_median(wires: list[FloatArray]) -> FloatArray:
 
 
 def spike_flags(
-    values: npt.ArrayLike, window: int = SPIKE_WINDOW, k: float = SPIKE_K, *, chunk: int = 16_384
+    values: npt.ArrayLike,
+    window: int = SPIKE_WINDOW,
+    k: float = SPIKE_K,
+    *,
+    min_spread: float = 0.0,
+    chunk: int = 16_384,
 ) -> Flags:
     """SPIKE where a reading lies outside m ± k·MAD of the previous ``window`` valid readings.
 
     Exactly the openSenseMap read-time outlier rule (outlierTransformer.js): m = median of the window,
     MAD = median(|xᵢ − m|) unscaled, ``x > m + k·MAD or x < m − k·MAD``; the first ``window`` valid readings are
     not checked; the window holds raw values (flagged ones included). NaNs are skipped (they are MISSING).
+    ``min_spread`` > 0 adds a floor: a reading is a spike only if it is also more than k·min_spread from m, so
+    a window of identical readings (MAD 0, common for SDS011 at low levels) does not flag every change.
 
     Vectorised without sorting rows: the median comes from a pruned sorting network applied column-wise to
     cache-sized chunks; for an odd window, "outlier" is decided by counting, because the test is monotone in
@@ -235,6 +242,8 @@ def spike_flags(
         else:
             mad = _network_median([np.abs(col - med) for col in cols])
             hits[lo + window : hi + window] = (cur > med + k * mad) | (cur < med - k * mad)
+        if min_spread > 0:
+            hits[lo + window : hi + window] &= np.abs(cur - med) > k * min_spread
     out[finite[hits]] = SPIKE
     return out
 

@@ -115,3 +115,13 @@ def test_flag_pm_series_on_a_real_sds011_day() -> None:
     assert 0 < spikes.sum() < n // 4  # a few outliers, not the whole series
     high_rh = rh.values["humidity"][:n] >= 80
     assert np.array_equal((flags.pm25 & qc.HIGH_RH) != 0, high_rh)
+
+
+def test_spike_floor_ignores_small_changes_after_identical_readings():
+    from smartip.sensing import qc
+
+    values = [5.0] * 20 + [5.3, 5.0, 25.0, 5.0]
+    bare = qc.spike_flags(values)
+    floored = qc.spike_flags(values, min_spread=1.0)
+    assert bare[20] and bare[22]  # MAD 0: any change is a spike under the bare rule
+    assert not floored[20] and floored[22]  # only the real jump survives the floor
