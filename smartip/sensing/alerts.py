@@ -66,6 +66,12 @@ def subscribe(
         raise Invalid(f"band must be between 1 and {n_bands}", field="threshold_band")
     if not 1 <= recovery_h <= MAX_RECOVERY_H:
         raise Invalid(f"hours must be between 1 and {MAX_RECOVERY_H}", field="recovery_h")
+    existing = AlertSubscription.objects.filter(user=user, sensor=sensor, neighbourhood=neighbourhood).first()
+    if existing is not None:  # one alert per place: a second subscribe changes it (and restarts its episode)
+        existing.threshold_band, existing.recovery_h, existing.is_active = threshold_band, recovery_h, True
+        existing.episode_since = existing.last_at_or_above = None
+        existing.save()
+        return existing
     return AlertSubscription.objects.create(
         user=user,
         city=city,

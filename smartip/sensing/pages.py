@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 import numpy as np
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from smartip.accounts.models import User
 from smartip.accounts.permissions import has_role, is_city_staff
@@ -31,6 +32,26 @@ QC_BITS: tuple[tuple[int, str, object], ...] = (
     ),
     (64, _("humidity pinned"), _("The humidity sensor read about 100 % and may be saturated or wet.")),
     (128, _("flatline"), _("No change at all for two hours or more.")),
+)
+#: the schemes' band names (aqi_tables, a pure module) marked here so makemessages extracts them; the
+#: templates and alert emails translate them with {% translate band.name %} / gettext(name)
+BAND_NAMES = tuple(
+    gettext_noop(n)
+    for n in (
+        "Good",
+        "Fair",
+        "Moderate",
+        "Poor",
+        "Very poor",
+        "Extremely poor",
+        "Unhealthy for Sensitive Groups",
+        "Unhealthy",
+        "Very Unhealthy",
+        "Hazardous",
+        "Low",
+        "High",
+        "Very High",
+    )
 )
 QC_WINDOW = timedelta(days=7)
 CHART_HOURS = 24

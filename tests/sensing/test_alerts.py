@@ -121,3 +121,13 @@ def test_cli_alerts(manchester, citizen, sensor, capsys):
     assert '"notified": 1' in out
     call_command("sensing", "alerts", "--city", "manchester")
     assert "0 notified" in capsys.readouterr().out
+
+
+def test_subscribing_twice_changes_the_one_alert(manchester, citizen, sensor, profile_hours):
+    first = subscribe(user=citizen, city=manchester, sensor=sensor, threshold_band=2)
+    again = subscribe(user=citizen, city=manchester, sensor=sensor, threshold_band=3, recovery_h=5)
+    assert first.pk == again.pk
+    assert AlertSubscription.objects.filter(user=citizen).count() == 1
+    assert (again.threshold_band, again.recovery_h) == (3, 5)
+    run_hours(manchester, T0 + timedelta(hours=40), 40)
+    assert len(mail.outbox) == 1
