@@ -276,6 +276,11 @@ def test_expand_select_navigation_and_properties(client, balcony):
     selected = client.get(f"{ROOT}/Observations?$select=result&$top=3&$orderby=result desc").json()
     assert selected["value"] == [{"result": 29.0}, {"result": 29.0}, {"result": 28.0}]
     assert client.get(f"{ROOT}/Things({thing.pk})/name").json() == {"name": "Balcony"}
+    assert client.get(f"{ROOT}/Things({thing.pk})/name/$value").content == b"Balcony"
+    refs = client.get(f"{ROOT}/Things({thing.pk})/Datastreams/$ref").json()["value"]
+    assert len(refs) == 2 and all(
+        set(r) == {"@iot.selfLink"} and "/Datastreams(" in r["@iot.selfLink"] for r in refs
+    )
     floors = client.get(f"{ROOT}/Things?$filter=properties/floor eq '2'&$select=name").json()["value"]
     assert floors == [{"name": "Balcony"}]
     assert client.get(f"{ROOT}/Things?$filter=properties/floor eq '3'").json()["value"] == []

@@ -184,9 +184,20 @@ def evaluate(node: Node, row: dict):
         args = [evaluate(a, row) for a in node.args]
         return {
             "substringof": lambda: args[0] in args[1],
+            "contains": lambda: args[1] in args[0],
             "startswith": lambda: args[0].startswith(args[1]),
+            "endswith": lambda: args[0].endswith(args[1]),
+            "tolower": lambda: args[0].lower(),
+            "toupper": lambda: args[0].upper(),
+            "length": lambda: len(args[0]),
+            "indexof": lambda: args[0].find(args[1]),
+            "concat": lambda: args[0] + args[1],
+            "day": lambda: args[0].day,
             "hour": lambda: args[0].hour,
-            "round": lambda: round(args[0]),
+            "minute": lambda: args[0].minute,
+            "round": lambda: math.floor(args[0] + 0.5),  # SQL rounds half away from zero (values are >= 0)
+            "floor": lambda: math.floor(args[0]),
+            "ceiling": lambda: math.ceil(args[0]),
         }[node.name]()
     left, right = evaluate(node.left, row), evaluate(node.right, row)
     if node.op == "and":
@@ -209,6 +220,13 @@ FILTERS = [
     "resultTime lt 2026-11-01T06:30:00Z or result eq 3",
     "hour(phenomenonTime) eq 7",
     "round(result) eq 12",
+    "floor(result) eq 12 or ceiling(result) eq 30",
+    "minute(phenomenonTime) ge 30 and day(phenomenonTime) eq 1",
+    "tolower(Datastream/name) eq 'pm10' and result lt 20",
+    "toupper(Datastream/name) eq 'PM2.5' and length(Datastream/name) eq 5 and result gt 30",
+    "indexof(Datastream/name, '1') eq 2 and result gt 25",
+    "concat(Datastream/name, '!') eq 'PM10!' and endswith(Datastream/name, '10') and result lt 5",
+    "contains(Datastream/name, '.') and not (result ge 4)",
     "Datastream/name eq 'PM10'",
     "substringof('2.5', Datastream/name) and result gt 5",
     "startswith(Datastream/name, 'PM1') and not (result gt 30)",

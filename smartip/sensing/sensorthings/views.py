@@ -17,7 +17,7 @@ from smartip.sensing.sensorthings.bulk import create_observations
 from smartip.sensing.sensorthings.entities import BY_NAME, ENTITY_TYPES, EntityType
 from smartip.sensing.sensorthings.jsonpatch import apply_patch
 from smartip.sensing.sensorthings.options import parse_options
-from smartip.sensing.sensorthings.paths import parse_path
+from smartip.sensing.sensorthings.paths import Segment, parse_path
 from smartip.sensing.sensorthings.publish import publish_pending
 from smartip.sensing.sensorthings.render import Context, collection, entity, self_link
 
@@ -38,6 +38,7 @@ class Target:
     obj: Any = None
     parent: tuple[EntityType, Any] | None = None
     prop: str | None = None
+    suffix: str | None = None  # "$ref" (links only) or "$value" (a property's raw value)
 
 
 def context(request: HttpRequest) -> Context:
@@ -78,7 +79,13 @@ def dispatch(request: HttpRequest, path: str) -> HttpResponse:
         publish_pending()
         target = resolve(path)
         if target.prop is not None:
-            return JsonResponse({target.prop: target.etype.render(target.obj)[target.prop]})
+            value = target.etype.render(target.obj)[target.prop]
+            if target.suffix == "$value":
+                raw = value if isinstance(value, str) else json.dumps(value)
+                return HttpResponse(raw, content_type="text/plain; charset=utf-8")
+            return JsonResponse({target.prop: value})
+        if target.suffix == "$ref":
+            opts.select, opts.expand = ("@iot.selfLink",), {}
         if target.obj is not None:
             return JsonResponse(entity(ctx, target.etype, target.obj, opts))
         url = request.build_absolute_uri(request.path)
@@ -92,8 +99,8 @@ def dispatch(request: HttpRequest, path: str) -> HttpResponse:
         ]
         return JsonResponse(links, safe=False, status=201)
     target = resolve(path)
-    if target.prop is not None:
-        raise Invalid("path: write to the entity, not to one of its properties", field="path")
+    if target.prop is not None or target.suffix is not None:
+        raise Invalid("path: write to the entity, not to one of its properties or links", field="path")
     if request.method == "POST":
         return post(ctx, target, body_of(request), actor)
     if target.obj is None:
@@ -149,6 +156,19 @@ def post(ctx: Context, target: Target, body: Any, actor: Actor) -> HttpResponse:
 
 def resolve(path: str) -> Target:
     segments = parse_path(path)
+    suffix = None
+    if len(segments) > 1 and segments[-1].name in ("$ref", "$value") and segments[-1].id is None:
+        suffix = segments.pop().name
+    target = walk(segments)
+    if suffix == "$value" and target.prop is None:
+        raise Invalid("path: $value follows a property, e.g. Things(1)/name/$value", field="path")
+    if suffix == "$ref" and target.prop is not None:
+        raise Invalid("path: $ref follows entities, e.g. Things(1)/Datastreams/$ref", field="path")
+    target.suffix = suffix
+    return target
+
+
+def walk(segments: list[Segment]) -> Target:
     first = segments[0]
     etype = ENTITY_TYPES.get(first.name)
     if etype is None:
