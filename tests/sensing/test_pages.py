@@ -319,3 +319,46 @@ def test_calibration_report_matches_evaluate_colocation(as_user, users, manchest
     assert not expected.passed  # slope 1.4 is outside the EPA 0.65–1.35 target
     bad = as_user(users["analyst"]).get("/air/calibration/", {**query, "reference": citizen.pk})
     assert bad.status_code == 400
+
+
+# --- the demo city end to end ---------------------------------------------------------------------------------
+
+
+def test_demo_city_pages_and_alerts(as_user, manchester, hoods):
+    """The demo week (with its PM episode) through every page, the calibration report and an alert."""
+    import random
+
+    from django.core import mail
+
+    from smartip.sensing.alerts import check_alerts, subscribe
+    from smartip.sensing.demo import load_demo
+    from tests.sensing.conftest import quick_user
+
+    users = {f"resident{i}": quick_user(f"r{i}", manchester, "citizen") for i in range(1, 6)}
+    users["admin"] = quick_user("demo_admin", manchester, "admin")
+    load_demo(city=manchester, users=users, rng=random.Random(3))
+    client = as_user(users["admin"])
+    rows = client.get("/air/").context["rows"]
+    assert rows and any(r.band is not None for r in rows)
+    for row in rows:
+        assert client.get(f"/air/sensors/{row.sensor.pk}/").status_code == 200
+    assert client.get("/air/neighbourhoods/").status_code == 200
+    station = Sensor.objects.get(city=manchester, is_reference=True)
+    citizen_sensor = next(r.sensor for r in rows if r.sensor.model == "SDS011")
+    day = timezone.now().date()
+    report = client.get(
+        "/air/calibration/",
+        {
+            "sensor": citizen_sensor.pk,
+            "reference": station.pk,
+            "pollutant": "pm25",
+            "start": (day - timedelta(days=8)).isoformat(),
+            "end": (day + timedelta(days=1)).isoformat(),
+        },
+    )
+    assert report.status_code == 200 and report.context["result"].n > 24
+    worst = max(rows, key=lambda r: r.band.number if r.band else 0)
+    subscribe(user=users["resident1"], city=manchester, sensor=worst.sensor, threshold_band=worst.band.number)
+    check_alerts(city=manchester, now=timezone.now())
+    check_alerts(city=manchester, now=timezone.now())
+    assert len(mail.outbox) == 1
