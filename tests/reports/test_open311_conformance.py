@@ -534,3 +534,19 @@ def test_extensions_add_attributes_and_public_notes_only(client, make_report, us
     assert all(W3C.match(n["datetime"]) for n in item["notes"]) and item["notes"][0]["type"] == "status"
     plain = client.get(f"{BASE}/requests/{report.pk}.json").json()[0]
     assert "notes" not in plain and "attributes" not in plain
+
+
+def test_media_upload_extension_stores_a_clean_photo_and_links_it(client, categories, key):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.reports.conftest import image_bytes
+
+    photo = SimpleUploadedFile("p.jpg", image_bytes(), content_type="image/jpeg")
+    resp = client.post(f"{BASE}/requests.xml", {**VALID, "api_key": key, "media": photo})
+    assert resp.status_code == 200, resp.content
+    report = Report.objects.get()
+    assert report.photos.count() == 1
+    item = client.get(f"{BASE}/requests/{report.pk}.json").json()[0]
+    assert item["media_url"].startswith("http://testserver/media/reports/") and item["media_url"].endswith(
+        ".jpg"
+    )
