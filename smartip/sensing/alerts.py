@@ -89,7 +89,7 @@ def unsubscribe(*, user: User, subscription: AlertSubscription) -> None:
 
 
 def _place_name(sub: AlertSubscription) -> str:
-    return sub.sensor.name if sub.sensor is not None else sub.neighbourhood.name  # type: ignore[union-attr]
+    return sub.sensor.name if sub.sensor is not None else sub.neighbourhood.name
 
 
 def _message(sub: AlertSubscription, latest: aggregates.LatestIndex) -> Message:

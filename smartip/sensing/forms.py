@@ -36,8 +36,8 @@ class AlertForm(forms.Form):
     )
 
     def __init__(self, *args: object, band_choices: list[tuple[int, str]], **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.fields["threshold_band"].choices = band_choices  # type: ignore[attr-defined]
+        super().__init__(*args, **kwargs)
+        self.fields["threshold_band"].choices = band_choices
 
 
 class CalibrationForm(forms.Form):
@@ -58,6 +58,6 @@ class CalibrationForm(forms.Form):
         references: list[tuple[int, str]],
         **kwargs: object,
     ) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.fields["sensor"].choices = sensors  # type: ignore[attr-defined]
-        self.fields["reference"].choices = references  # type: ignore[attr-defined]
+        super().__init__(*args, **kwargs)
+        self.fields["sensor"].choices = sensors
+        self.fields["reference"].choices = references

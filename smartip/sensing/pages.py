@@ -76,10 +76,11 @@ def map_rows(city: City, *, at: datetime | None = None) -> list[SensorRow]:
         s.city = city
     latest = aggregates.sensor_indices(sensors, at=at) if sensors else {}
     scheme = city.profile.aqi_scheme
-    return [
-        SensorRow(s, latest.get(s.pk), bands.band(scheme, latest[s.pk].band if latest.get(s.pk) else None))
-        for s in sensors
-    ]
+    rows = []
+    for s in sensors:
+        index = latest.get(s.pk)
+        rows.append(SensorRow(s, index, bands.band(scheme, index.band if index else None)))
+    return rows
 
 
 def can_see_sensor(user: User | None, sensor: Sensor) -> bool:

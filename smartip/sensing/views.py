@@ -67,7 +67,7 @@ def _visible_sensor(request: HttpRequest, pk: int) -> Sensor:
     city = _city(request)
     sensor = get_object_or_404(Sensor.objects.select_related("neighbourhood", "owner"), pk=pk, city=city)
     sensor.city = city
-    if not pages.can_see_sensor(request.user, sensor):  # type: ignore[arg-type]
+    if not pages.can_see_sensor(request.user, sensor):
         raise Http404(_("No such sensor."))
     return sensor
 
@@ -169,7 +169,7 @@ def subscribe_alert(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
         try:
             with transaction.atomic():
                 alerts.subscribe(
-                    user=request.user,  # type: ignore[arg-type]
+                    user=request.user,
                     city=city,
                     sensor=sensor,
                     neighbourhood=hood,
@@ -205,7 +205,7 @@ def my_alerts(request: HttpRequest) -> HttpResponse:
 @require_POST
 def delete_alert(request: HttpRequest, pk: int) -> HttpResponse:
     sub = get_object_or_404(AlertSubscription, pk=pk, user=request.user)
-    alerts.unsubscribe(user=request.user, subscription=sub)  # type: ignore[arg-type]
+    alerts.unsubscribe(user=request.user, subscription=sub)
     return redirect("sensing:alerts")
 
 
@@ -238,7 +238,7 @@ def register(request: HttpRequest) -> HttpResponse:
         try:
             with transaction.atomic():
                 sensor, key = services.register_sensor_as(
-                    request.user,  # type: ignore[arg-type]
+                    request.user,
                     city=city,
                     name=data["name"],
                     model=data["model"],
@@ -269,7 +269,7 @@ def register(request: HttpRequest) -> HttpResponse:
 @login_required
 def calibration_report(request: HttpRequest) -> HttpResponse:
     city = _city(request)
-    if not pages.can_analyse(request.user, city):  # type: ignore[arg-type]
+    if not pages.can_analyse(request.user, city):
         raise PermissionDenied(_("Calibration reports are for the city's analysts and administrators."))
     sensors = list(Sensor.objects.for_city(city).filter(is_reference=False).only("pk", "name"))
     references = list(Sensor.objects.for_city(city).filter(is_reference=True).only("pk", "name"))
