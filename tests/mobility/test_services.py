@@ -2,6 +2,7 @@
 
 import io
 import json
+import random
 import xml.etree.ElementTree as ET
 
 import numpy as np
@@ -97,20 +98,29 @@ def test_processing_derives_trip_legs_and_matched_segments(manchester, users):
     assert len(legs) == 1
     segments = MatchedSegment.objects.filter(tripleg=legs[0])
     assert segments.count() > 10
-    # trimmed ends: segments entered within 200 m of either end are flagged, the middle is not
+    for seed in range(8):  # trimmed ends, over several random trim lengths
+        services.process_trace(trace=trace, rng=random.Random(seed))
+        _check_trimmed_ends(trace)
+    assert trace.processed_at is not None and trace.matched_with == "StraightLineMatcher"
+
+
+def _check_trimmed_ends(trace):
+    """Kept segments reach beyond 200 m of both trip ends; flagged ones start (or end) within 500 m of one."""
+    trip = Trip.objects.get(trace=trace)
+    segments = MatchedSegment.objects.filter(tripleg__trip=trip)
     assert segments.filter(in_trip_end=True).exists() and segments.filter(in_trip_end=False).exists()
     fixes = trace.fixes
-    first, last = fixes.take(np.array([0])), fixes.take(np.array([len(fixes) - 1]))
-    for s in segments:  # kept segments reach beyond 200 m of both ends; flagged ones lie within 500 m of one
+    a = int(np.argmin(np.abs(fixes.t_s - trip.started_at.timestamp())))  # the trip's own first and last fix
+    b = int(np.argmin(np.abs(fixes.t_s - trip.finished_at.timestamp())))
+    for s in segments:
         t0 = s.entered_at.timestamp()
         during = (fixes.t_s >= t0 - 0.01) & (fixes.t_s <= t0 + s.duration_s + 0.01)
-        from_start = haversine_m(fixes.lat[during], fixes.lon[during], first.lat[0], first.lon[0])
-        from_end = haversine_m(fixes.lat[during], fixes.lon[during], last.lat[0], last.lon[0])
+        from_start = haversine_m(fixes.lat[during], fixes.lon[during], fixes.lat[a], fixes.lon[a])
+        from_end = haversine_m(fixes.lat[during], fixes.lon[during], fixes.lat[b], fixes.lon[b])
         if s.in_trip_end:
             assert from_start[0] <= 500 or from_end[-1] <= 500
         else:
             assert ((from_start > 200) & (from_end > 200)).any()
-    assert trace.processed_at is not None and trace.matched_with == "StraightLineMatcher"
 
 
 def test_reprocessing_replaces_derived_rows(manchester, users):
