@@ -169,6 +169,16 @@ def test_deep_insert_observations_queries_update_delete(service, base, mancheste
     service.patch(fetched, [{"op": "replace", "path": "/description", "value": "patched"}])
     assert service.things().find(thing.id).description == "patched"
 
+    pm10 = service.datastreams().find(datastreams[0].id)
+    pm10.name = "PM10 (renamed)"
+    service.update(pm10)
+    assert service.datastreams().find(pm10.id).name == "PM10 (renamed)"
+    [location] = list(service.things().find(thing.id).get_locations().query().list())
+    lat, lon = centre(manchester)
+    location.location = {"type": "Point", "coordinates": [lon + 0.02, lat + 0.02]}
+    service.update(location)
+    assert abs(Sensor.objects.get(pk=thing.id).lat - (lat + 0.02)) < 1e-9  # the Thing moved with its Location
+
     first = service.observations().find(obs.id)
     first.result = 13.0
     service.update(first)
