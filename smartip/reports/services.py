@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.validators import URLValidator, validate_email
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 
 from smartip.accounts.models import User
@@ -245,8 +245,9 @@ def _public_update(
         old_status=old_status,
         new_status=new_status,
     )
-    if public:
-        notify.notify_update(report, update, notify.recipients_for(report, update))
+    if public:  # sent once the change is committed: a rolled-back update never reaches anyone
+        recipients = notify.recipients_for(report, update)
+        transaction.on_commit(lambda: notify.notify_update(report, update, recipients))
     return update
 
 

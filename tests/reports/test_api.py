@@ -93,7 +93,9 @@ def test_create_with_photos_and_support(client, categories, users):
     assert supported.status_code == 200 and supported.json()["support_count"] == 1
 
 
-def test_open311_reporter_known_by_email_is_notified(client, categories, users, api_key):
+def test_open311_reporter_known_by_email_is_notified(
+    client, categories, users, api_key, django_capture_on_commit_callbacks
+):
     key = api_key(users["citizen"])
     resp = client.post(
         "/open311/v2/requests.json",
@@ -111,6 +113,9 @@ def test_open311_reporter_known_by_email_is_notified(client, categories, users, 
     )
     report = Report.objects.get(pk=int(resp.json()[0]["service_request_id"]))
     assert report.contact_email == "resident@example.org" and report.contact_name == "Ann Lee"
-    services.change_status(report=report, by=users["department_staff"], status="in_progress", text="On it")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.change_status(
+            report=report, by=users["department_staff"], status="in_progress", text="On it"
+        )
     # the person who wrote, not the app's key owner
     assert [m.to for m in mail.outbox] == [["resident@example.org"]]

@@ -54,12 +54,16 @@ def test_status_moves_forward_only_and_closing_needs_a_reason(make_report, staff
     assert actions[-1][0] == "status" and all(a.actor_id for a in AuditEntry.objects.filter(action="status"))
 
 
-def test_reporter_reopens_fixed_report_and_is_notified_of_updates(make_report, staff, users, settings):
+def test_reporter_reopens_fixed_report_and_is_notified_of_updates(
+    make_report, staff, users, settings, django_capture_on_commit_callbacks
+):
     report = make_report("noise")
-    services.change_status(report=report, by=staff, status="fixed", text="Spoke to the neighbours")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.change_status(report=report, by=staff, status="fixed", text="Spoke to the neighbours")
     assert [m.to for m in mail.outbox] == [[users["citizen"].email]]
     assert "Spoke to the neighbours" in mail.outbox[0].body
-    services.reopen(report=report, by=users["citizen"], text="Still loud every night")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.reopen(report=report, by=users["citizen"], text="Still loud every night")
     report.refresh_from_db()
     assert report.status == Status.OPEN and report.close_reason == ""
     assert len(mail.outbox) == 1  # the reporter is not told about their own reopening
@@ -70,16 +74,18 @@ def test_reporter_reopens_fixed_report_and_is_notified_of_updates(make_report, s
 
 
 def test_internal_notes_notify_no_one_and_public_updates_reach_supporters(
-    make_report, staff, users, settings
+    make_report, staff, users, settings, django_capture_on_commit_callbacks
 ):
     settings.NOTIFIER = "memory"
     MemoryNotifier.sent.clear()
     report = make_report("noise")
     neighbour = make_user("neighbour", city=report.city, role=Role.CITIZEN)
     services.support(report=report, user=neighbour)
-    services.add_update(report=report, by=staff, text="Check with licensing", public=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.add_update(report=report, by=staff, text="Check with licensing", public=False)
     assert MemoryNotifier.sent == []
-    services.add_update(report=report, by=staff, text="We have written to the venue")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.add_update(report=report, by=staff, text="We have written to the venue")
     assert sorted(m.to for m in MemoryNotifier.sent) == sorted([users["citizen"].email, neighbour.email])
     assert all("We have written to the venue" in m.body for m in MemoryNotifier.sent)
 
