@@ -164,3 +164,18 @@ def check_alerts(*, city: City, now: datetime) -> AlertRun:
     if messages:
         get_notifier().send(messages)
     return AlertRun(len(subs), started, ended, len(messages))
+
+
+def refresh_and_alert(*, city: City | None = None, now: datetime | None = None) -> tuple[int, int]:
+    """Recompute hourly means for sensors with new readings, then advance alerts of the affected cities.
+
+    Returns (hourly aggregates written, messages sent). Called by `smartip sensing aggregate` and the MQTT worker."""
+    from django.utils import timezone
+
+    from smartip.cities.models import City as CityModel
+    from smartip.sensing import aggregates
+
+    hours = aggregates.refresh_dirty(city=city)
+    cities = [city] if city is not None else list(CityModel.objects.active())
+    sent = sum(check_alerts(city=c, now=now or timezone.now()).notified for c in cities)
+    return hours, sent

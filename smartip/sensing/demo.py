@@ -155,3 +155,16 @@ def load_demo(*, city: City, users: dict[str, User], rng: random.Random) -> None
         interval_s=3600,
     )
     _fill(station, ("pm25", "pm10", "no2", "o3"), 3600, 8.0, gen)
+    subscribe_demo_alert(city=city, users=users)
+
+
+def subscribe_demo_alert(*, city: City, users: dict[str, User]) -> None:
+    """A resident follows the first citizen sensor's neighbourhood from band 3; the demo's PM episode raises it."""
+    from smartip.sensing.alerts import refresh_and_alert, subscribe
+
+    sensor = Sensor.objects.for_city(city).filter(is_reference=False, neighbourhood__isnull=False).first()
+    user = users.get("citizen")
+    if sensor is None or user is None:
+        return
+    subscribe(user=user, city=city, threshold_band=3, neighbourhood=sensor.neighbourhood)
+    refresh_and_alert(city=city)

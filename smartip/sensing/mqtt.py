@@ -41,7 +41,7 @@ from django.db import close_old_connections, transaction
 from django.utils import timezone
 
 from smartip.core.errors import DomainError, Invalid
-from smartip.sensing import aggregates
+from smartip.sensing.alerts import refresh_and_alert
 from smartip.sensing.ingest import Reading, prepare_sensor_message, store
 from smartip.sensing.models import Sensor
 
@@ -210,7 +210,7 @@ class Worker:
             return
         self._aggregated_at = time.monotonic()
         try:
-            self.stats.hours_aggregated += aggregates.refresh_dirty()
+            self.stats.hours_aggregated += refresh_and_alert()[0]
         except Exception:  # a failed refresh must not stop ingest; the sensors stay dirty for the next round
             log.exception("hourly aggregation failed")
 

@@ -148,13 +148,13 @@ class Command(BaseCommand):
 
     def do_aggregate(self, city: str | None, json: bool, **_: Any) -> None:
         from smartip.cities.services import get_city
-        from smartip.sensing import aggregates
+        from smartip.sensing.alerts import refresh_and_alert
 
-        hours = aggregates.refresh_dirty(city=get_city(city) if city else None)
+        hours, sent = refresh_and_alert(city=get_city(city) if city else None)
         if json:
-            print_json({"hours": hours})
+            print_json({"hours": hours, "alerts_sent": sent})
         else:
-            self.stdout.write(f"{hours} hourly aggregates written")
+            self.stdout.write(f"{hours} hourly aggregates written, {sent} alerts sent")
 
     def do_alerts(self, city: str, json: bool, **_: Any) -> None:
         from django.utils import timezone
