@@ -38,6 +38,12 @@ def service(base, citizen):
     )
 
 
+def client_get_json(url):
+    response = requests.get(url, timeout=30)
+    assert response.status_code == 200
+    return response.json()
+
+
 def centre(city):
     return (city.min_lat + city.max_lat) / 2, (city.min_lon + city.max_lon) / 2
 
@@ -158,6 +164,11 @@ def test_deep_insert_observations_queries_update_delete(service, base, mancheste
     results = [o.result for o in everything]
     assert results == sorted(results, reverse=True)
 
+    interval = client_get_json(f"{base}/Datastreams({pm25.id})")["phenomenonTime"]
+    assert (
+        interval
+        == f"{T0.isoformat().replace('+00:00', 'Z')}/{(T0 + timedelta(minutes=250)).isoformat().replace('+00:00', 'Z')}"
+    )
     navigation = list(service.datastreams().find(pm25.id).get_observations().query().top(100).list())
     assert len(navigation) == 251
 

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from django.db.models import Model, QuerySet
+from django.db.models import Model, OuterRef, QuerySet, Subquery
 
 from smartip.sensing.models import Observation, Sensor
 from smartip.sensing.sta_models import (
@@ -103,7 +103,10 @@ def render_historical_location(hl: StaHistoricalLocation) -> dict[str, Any]:
 
 
 def render_datastream(ds: StaDatastream) -> dict[str, Any]:
+    """phenomenonTime: the interval from the first to the last observation (null when there are none)."""
+    first, last = getattr(ds, "first_time", None), getattr(ds, "last_time", None)
     return {
+        "phenomenonTime": f"{iso(first)}/{iso(last)}" if first and last else None,
         "name": ds.name,
         "description": ds.description,
         "observationType": ds.observation_type,
@@ -174,6 +177,15 @@ def observations() -> QuerySet[Observation]:
     return Observation.objects.filter(sensor__is_active=True, sensor__exposure="outdoor")
 
 
+def datastreams() -> QuerySet[StaDatastream]:
+    """With the first and last observation times (two index look-ups per row: the idempotency key's index)."""
+    of_stream = Observation.objects.filter(sensor_id=OuterRef("thing_id"), quantity=OuterRef("quantity"))
+    return StaDatastream.objects.annotate(
+        first_time=Subquery(of_stream.order_by("time").values("time")[:1]),
+        last_time=Subquery(of_stream.order_by("-time").values("time")[:1]),
+    )
+
+
 def locations() -> QuerySet[StaLocation]:
     return StaLocation.objects.prefetch_related("things")
 
@@ -201,7 +213,7 @@ ENTITY_TYPES: dict[str, EntityType] = {
                 "HistoricalLocations": Nav(
                     "HistoricalLocation", True, lambda t: StaHistoricalLocation.objects.filter(thing=t)
                 ),
-                "Datastreams": Nav("Datastream", True, lambda t: StaDatastream.objects.filter(thing=t)),
+                "Datastreams": Nav("Datastream", True, lambda t: datastreams().filter(thing=t)),
             },
         ),
         EntityType(
@@ -236,7 +248,7 @@ ENTITY_TYPES: dict[str, EntityType] = {
             "Datastream",
             "Datastreams",
             StaDatastream,
-            lambda: StaDatastream.objects.all(),
+            datastreams,
             {
                 **NAMED,
                 "observationType": "observation_type",
@@ -267,7 +279,7 @@ ENTITY_TYPES: dict[str, EntityType] = {
             lambda: StaSensor.objects.all(),
             {**NAMED, "encodingType": "encoding_type", "metadata": "metadata"},
             render_sensor,
-            {"Datastreams": Nav("Datastream", True, lambda s: StaDatastream.objects.filter(sensor=s))},
+            {"Datastreams": Nav("Datastream", True, lambda s: datastreams().filter(sensor=s))},
         ),
         EntityType(
             "ObservedProperty",
@@ -276,11 +288,7 @@ ENTITY_TYPES: dict[str, EntityType] = {
             lambda: StaObservedProperty.objects.all(),
             {**NAMED, "definition": "definition", "quantity": "quantity"},
             render_observed_property,
-            {
-                "Datastreams": Nav(
-                    "Datastream", True, lambda op: StaDatastream.objects.filter(observed_property=op)
-                )
-            },
+            {"Datastreams": Nav("Datastream", True, lambda op: datastreams().filter(observed_property=op))},
         ),
         EntityType(
             "Observation",
@@ -300,9 +308,9 @@ ENTITY_TYPES: dict[str, EntityType] = {
                 "Datastream": Nav(
                     "Datastream",
                     False,
-                    lambda o: StaDatastream.objects.filter(thing_id=o.sensor_id, quantity=o.quantity),
+                    lambda o: datastreams().filter(thing_id=o.sensor_id, quantity=o.quantity),
                     key=lambda o: (o.sensor_id, o.quantity),
-                    batch=lambda keys: StaDatastream.objects.filter(
+                    batch=lambda keys: datastreams().filter(
                         thing_id__in={k[0] for k in keys}, quantity__in={k[1] for k in keys}
                     ),
                     target_key=lambda ds: (ds.thing_id, ds.quantity),
