@@ -460,6 +460,8 @@ def aggregates_for(
         raise Forbidden("mobility aggregates are for the city's analysts and administrators", field="city")
     if kind not in AGGREGATE_KINDS:
         raise Invalid(f"unknown aggregate {kind!r} (one of {', '.join(AGGREGATE_KINDS)})", field="kind")
+    if since is not None and until is not None and since >= until:
+        raise Invalid("the period is empty: since must come before until", field="until")
     return compute_aggregates(city=city, kind=kind, since=since, until=until, rng=rng)
 
 

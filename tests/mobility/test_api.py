@@ -253,6 +253,12 @@ def test_aggregates_of_another_city_are_forbidden_and_unknown_kind_is_400(client
     r = client.get("/api/mobility/aggregates/manchester/nonsense")
     assert r.status_code == 400 and r.json()["error"]["field"] == "kind"
     assert client.get("/api/mobility/aggregates/nowhere/segments").status_code == 404
+    r = client.get(
+        "/api/mobility/aggregates/manchester/segments?since=2024-06-04T00:00:00Z&until=2024-06-01T00:00:00Z"
+    )
+    assert r.status_code == 400 and r.json()["error"]["field"] == "until"
+    r = client.get("/api/mobility/aggregates/manchester/segments?since=yesterday")
+    assert r.status_code == 422 and r.json()["error"]["field"] == "since"
 
 
 def test_aggregate_downloads_over_http(client, users, manchester, settings):
