@@ -14,6 +14,7 @@ urlpatterns = [
     path("accounts/", include("smartip.accounts.urls")),
     path("reports/", include("smartip.reports.urls")),
     path("budgets/", include("smartip.budgeting.urls")),
+    path("mobility/", include("smartip.mobility.urls")),
     path("open311/v2/", include("smartip.reports.open311.urls")),
     path("sensorthings/v1.1/", include("smartip.sensing.sensorthings.urls")),
     path("", include("smartip.sensing.site_urls")),

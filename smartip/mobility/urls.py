@@ -9,7 +9,8 @@ urlpatterns = [
     path("traces/<int:pk>/", views.trace, name="trace"),
     path("traces/<int:pk>/export/<str:fmt>/", views.export, name="export"),
     path("traces/<int:pk>/delete/", views.delete, name="delete"),
-    path("zones/", views.zone_add, name="zone_add"),
+    path("zones/", views.zones, name="zones"),
     path("zones/<int:pk>/delete/", views.zone_delete, name="zone_delete"),
     path("planner/", views.planner, name="planner"),
+    path("planner/<str:view>/", views.planner, name="planner_view"),
 ]

@@ -1,54 +1,32 @@
-"""Mobility pages: "My trips" (upload with consent, export, delete, privacy zones) and the planner view of the
-published aggregates. Each view parses a form, calls one service and renders; service errors become form errors
-on the named field with the error's 4xx status. Every form is a plain POST (no script needed)."""
+"""Mobility pages. Citizens: upload with consent, "My trips", a trace on a map with a table alternative,
+privacy zones, export and delete (with a confirm step). Planners (analysts and administrators of the city):
+the published aggregates on maps and tables. Each view parses a form, calls one service and renders; service
+errors become form errors on the named field with the error's 4xx status. Every form is a plain HTML form
+(no script needed); htmx requests (HX-Request) get the partial template."""
 
 from typing import Any
 
-from django import forms
+import numpy as np
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import Count
+from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from smartip.cities.models import City
 from smartip.core.errors import DomainError, NotFound
 from smartip.mobility import services
-from smartip.mobility.models import PrivacyZone
-
-KIND_LABELS = {
-    "segments": gettext_lazy("Trips per street, mode and hour"),
-    "speeds": gettext_lazy("Median speed per street"),
-    "hotspots": gettext_lazy("Delay hotspots"),
-    "od-neighbourhoods": gettext_lazy("Trips between neighbourhoods"),
-    "od-h3": gettext_lazy("Trips between H3 cells"),
-    "mode-share": gettext_lazy("Mode share per neighbourhood"),
-}
-
-
-class UploadForm(forms.Form):
-    file = forms.FileField(label=gettext_lazy("Trace file (GPX, GeoJSON, CSV or PLT)"))
-    name = forms.CharField(label=gettext_lazy("Name"), max_length=200, required=False)
-    purpose = forms.CharField(
-        label=gettext_lazy("What may the city use it for?"),
-        initial=gettext_lazy(
-            "Improving streets and public transport (only published in groups of 5+ people)"
-        ),
-        widget=forms.Textarea(attrs={"rows": 2}),
-    )
-    consent = forms.BooleanField(
-        label=gettext_lazy("I agree that this trace is stored and processed for this purpose"), required=False
-    )
-
-
-class ZoneForm(forms.Form):
-    label = forms.CharField(label=gettext_lazy("Label"), max_length=120, initial=gettext_lazy("Home"))
-    lat = forms.FloatField(label=gettext_lazy("Latitude"))
-    lon = forms.FloatField(label=gettext_lazy("Longitude"))
-    radius_m = forms.FloatField(label=gettext_lazy("Radius (m)"), initial=300)
+from smartip.mobility.forms import SegmentFilterForm, UploadForm, ZoneForm
+from smartip.mobility.fixes import haversine_m
+from smartip.mobility.models import PrivacyZone, Trace
 
 
 def _city(request: HttpRequest) -> City:
@@ -58,8 +36,24 @@ def _city(request: HttpRequest) -> City:
     return city
 
 
-def _form_error(form: forms.Form, exc: DomainError) -> int:
-    field = exc.field or ""
+def _is_htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true" and "HX-History-Restore-Request" not in request.headers
+
+
+def _render(
+    request: HttpRequest, page: str, ctx: dict[str, Any], partial: str | None = None, status: int = 200
+) -> HttpResponse:
+    city = getattr(request, "city", None)
+    ctx["show_mobility_planner"] = bool(city and services.can_see_aggregates(request.user, city))  # type: ignore[arg-type]
+    template = partial if partial and _is_htmx(request) else page
+    response = render(request, template, ctx, status=status)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+def _form_error(form: Form, exc: DomainError) -> int:
+    """Attach a service error to the field it names (or to the whole form) and return its HTTP status."""
+    field = (exc.field or "").split("[")[0]
     form.add_error(field if field in form.fields else None, exc.message)
     return exc.status
 
@@ -72,43 +66,186 @@ def _own(call: Any, **kwargs: Any) -> Any:
         raise Http404(exc.message) from None
 
 
-def _mine(request: HttpRequest, upload: UploadForm, zone: ZoneForm, status: int = 200) -> HttpResponse:
-    ctx = {
-        "traces": services.my_traces(owner=request.user),  # type: ignore[arg-type]
-        "zones": PrivacyZone.objects.filter(owner=request.user),  # type: ignore[misc]
-        "upload_form": upload,
-        "zone_form": zone,
+# --- what the pages show (built from service results only) -------------------------------------------------
+
+MODE_LABELS = {
+    "walk": gettext_lazy("walking"),
+    "bicycle": gettext_lazy("cycling"),
+    "bus/tram": gettext_lazy("bus or tram"),
+    "bus": gettext_lazy("bus or tram"),
+    "car": gettext_lazy("car"),
+    "train": gettext_lazy("train"),
+}
+#: page name -> aggregate kind of the service
+PLANNER_VIEWS = {
+    "segments": "segments",
+    "od": "od-neighbourhoods",
+    "hotspots": "hotspots",
+    "mode-share": "mode-share",
+}
+PLANNER_TITLES = {
+    "segments": gettext_lazy("Street volumes by mode and time"),
+    "od": gettext_lazy("Trips between neighbourhoods"),
+    "hotspots": gettext_lazy("Delay hotspots"),
+    "mode-share": gettext_lazy("Mode share per neighbourhood"),
+}
+MAX_MAP_POINTS = 1500
+MAX_ROWS = 500
+
+
+def _mode(mode: str) -> str:
+    return str(MODE_LABELS.get(mode, mode or _("unknown")))
+
+
+def _figures(distance_m: float, duration_s: float) -> dict[str, Any]:
+    return {
+        "distance_km": distance_m / 1000,
+        "duration_min": duration_s / 60,
+        "speed_kmh": distance_m / duration_s * 3.6 if duration_s > 0 else None,
     }
-    return render(request, "mobility/mine.html", ctx, status=status)
+
+
+def _line(lat: np.ndarray, lon: np.ndarray, **properties: Any) -> dict[str, Any]:
+    step = max(1, len(lat) // MAX_MAP_POINTS)
+    coords = [[round(float(x), 6), round(float(y), 6)] for y, x in zip(lat[::step], lon[::step], strict=True)]
+    return {
+        "type": "Feature",
+        "geometry": {"type": "LineString", "coordinates": coords},
+        "properties": properties,
+    }
+
+
+def trace_context(trace: Trace) -> dict[str, Any]:
+    """The trace page: figures per trip and per leg, and GeoJSON of the whole trace and of each leg."""
+    fixes = trace.fixes
+    length_m = float(haversine_m(fixes.lat[:-1], fixes.lon[:-1], fixes.lat[1:], fixes.lon[1:]).sum())
+    features = [_line(fixes.lat, fixes.lon, kind="trace")]
+    trips = []
+    for trip in trace.trips.prefetch_related("triplegs"):
+        legs = []
+        for leg in trip.triplegs.all():
+            start, end = leg.started_at.timestamp(), leg.finished_at.timestamp()
+            inside = (fixes.t_s >= start) & (fixes.t_s <= end)
+            if inside.sum() >= 2:
+                features.append(_line(fixes.lat[inside], fixes.lon[inside], kind="leg", mode=leg.mode))
+            duration_s = (leg.finished_at - leg.started_at).total_seconds()
+            legs.append({"leg": leg, "mode": _mode(leg.mode), **_figures(leg.distance_m, duration_s)})
+        duration_s = (trip.finished_at - trip.started_at).total_seconds()
+        modes = ", ".join(dict.fromkeys(_mode(m) for m in trip.modes))
+        trips.append({"trip": trip, "legs": legs, "modes": modes, **_figures(trip.distance_m, duration_s)})
+    duration_s = (trace.finished_at - trace.started_at).total_seconds() if trace.started_at else 0.0
+    return {
+        "trace": trace,
+        "trips": trips,
+        "totals": _figures(length_m, duration_s),
+        "geojson": {"type": "FeatureCollection", "features": features},
+    }
+
+
+def count_classes(counts: list[int], n: int = 4) -> list[int]:
+    """Upper bounds of up to `n` colour classes (quantiles of the counts, distinct, ascending)."""
+    if not counts:
+        return []
+    bounds = np.quantile(np.asarray(counts, dtype=float), np.linspace(0, 1, n + 1)[1:])
+    return sorted({int(np.ceil(b)) for b in bounds})
+
+
+def _class_of(count: int, bounds: list[int]) -> int:
+    return next((i for i, b in enumerate(bounds) if count <= b), len(bounds) - 1)
+
+
+def _legend(bounds: list[int], low: int) -> list[dict[str, Any]]:
+    out, start = [], low
+    for i, b in enumerate(bounds):
+        out.append({"cls": i, "low": start, "high": b})
+        start = b + 1
+    return out
+
+
+def planner_context(
+    *, city: City, view: str, cells: list[dict[str, Any]], filters: SegmentFilterForm
+) -> dict:
+    """Page context for one planner view; every figure is a published cell from `services.aggregates_for`."""
+    kind = PLANNER_VIEWS[view]
+    ctx: dict[str, Any] = {
+        "city": city,
+        "view": view,
+        "kind": kind,
+        "title": PLANNER_TITLES[view],
+        "views": list(PLANNER_TITLES.items()),
+        "min_people": services.min_people(),
+        "filters": filters,
+        "n_published": len(cells),
+    }
+    hoods = dict(city.neighbourhoods.values_list("code", "name"))
+    if view == "segments":
+        cells = [c for c in cells if filters.keep(c)]
+        bounds = count_classes([c["count"] for c in cells])
+        low = min((c["count"] for c in cells), default=0)
+        for c in cells:
+            c["cls"] = _class_of(c["count"], bounds)
+            c["mode_label"] = _mode(c["mode"])
+        cells.sort(key=lambda c: -c["count"])
+        ctx["legend"] = _legend(bounds, low)
+    elif view == "hotspots":
+        for c in cells:
+            c["delay_min"] = c["median_delay_s"] / 60
+            c["free_kmh"] = c["free_flow_speed_mps"] * 3.6
+            c["speed_kmh"] = c["median_speed_mps"] * 3.6
+    elif view == "od":
+        origins = sorted({c["origin"] for c in cells})
+        destinations = sorted({c["destination"] for c in cells})
+        by_pair = {(c["origin"], c["destination"]): c for c in cells}
+        ctx["destinations"] = [hoods.get(d, d) for d in destinations]
+        ctx["matrix"] = [(hoods.get(o, o), [by_pair.get((o, d)) for d in destinations]) for o in origins]
+    elif view == "mode-share":
+        by_hood: dict[str, list[dict[str, Any]]] = {}
+        for c in cells:
+            by_hood.setdefault(c["neighbourhood"], []).append(
+                {"mode": _mode(c["mode"]), "percent": c["share"] * 100}
+            )
+        ctx["shares"] = [(hoods.get(code, code), rows) for code, rows in sorted(by_hood.items())]
+    ctx["cells"] = cells[:MAX_ROWS]
+    ctx["n_cells"] = len(cells)
+    if view != "mode-share" and cells:  # the busiest drawn last, on top
+        ctx["geojson"] = services.aggregates_geojson(city=city, kind=kind, cells=ctx["cells"][::-1])
+    return ctx
+
+
+# --- citizens -----------------------------------------------------------------------------------------------
 
 
 @login_required
 def mine(request: HttpRequest) -> HttpResponse:
-    return _mine(request, UploadForm(), ZoneForm())
+    traces = services.my_traces(owner=request.user).annotate(n_trips=Count("trips"))  # type: ignore[arg-type]
+    return _render(request, "mobility/mine.html", {"traces": traces}, partial="mobility/_traces.html")
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def upload(request: HttpRequest) -> HttpResponse:
+    if request.method == "GET":
+        return _render(request, "mobility/upload.html", {"form": UploadForm()})
     from smartip.mobility.readers import format_for
 
     form = UploadForm(request.POST, request.FILES)
     if not form.is_valid():
-        return _mine(request, form, ZoneForm(), status=400)
+        return _render(request, "mobility/upload.html", {"form": form}, status=400)
     data = form.cleaned_data
     try:
-        fixes = services.read_upload(data["file"].read(), format_for(data["file"].name))
-        trace = services.upload_trace(
-            owner=request.user,  # type: ignore[arg-type]
-            city=_city(request),
-            fixes=fixes,
-            source_format=format_for(data["file"].name),
-            consent=bool(data["consent"]),
-            purpose=data["purpose"],
-            name=data["name"] or data["file"].name,
-        )
+        with transaction.atomic():
+            fmt = format_for(data["file"].name)
+            trace = services.upload_trace(
+                owner=request.user,  # type: ignore[arg-type]
+                city=_city(request),
+                fixes=services.read_upload(data["file"].read(), fmt),
+                source_format=fmt,
+                consent=bool(data["consent"]),
+                purpose=data["purpose"],
+                name=data["name"] or data["file"].name,
+            )
     except DomainError as exc:
-        return _mine(request, form, ZoneForm(), status=_form_error(form, exc))
+        return _render(request, "mobility/upload.html", {"form": form}, status=_form_error(form, exc))
     messages.success(request, _("Trace stored: %(n)d points.") % {"n": trace.n_fixes})
     return redirect("mobility:trace", pk=trace.pk)
 
@@ -116,7 +253,7 @@ def upload(request: HttpRequest) -> HttpResponse:
 @login_required
 def trace(request: HttpRequest, pk: int) -> HttpResponse:
     t = _own(services.get_own_trace, owner=request.user, trace_id=pk)
-    return render(request, "mobility/trace.html", {"trace": t, "trips": t.trips.prefetch_related("triplegs")})
+    return _render(request, "mobility/trace.html", trace_context(t))
 
 
 @login_required
@@ -130,50 +267,59 @@ def export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def delete(request: HttpRequest, pk: int) -> HttpResponse:
-    _own(services.delete_trace, owner=request.user, trace_id=pk)
+    """GET: the confirm step; POST: delete the trace and everything derived from it."""
+    if request.method == "GET":
+        t = _own(services.get_own_trace, owner=request.user, trace_id=pk)
+        return _render(request, "mobility/delete.html", {"trace": t, "n_trips": t.trips.count()})
+    with transaction.atomic():
+        _own(services.delete_trace, owner=request.user, trace_id=pk)
     messages.success(request, _("The trace and everything derived from it are deleted."))
     return redirect("mobility:mine")
 
 
+def _zones_page(request: HttpRequest, form: ZoneForm, status: int = 200) -> HttpResponse:
+    ctx = {"form": form, "zones": PrivacyZone.objects.filter(owner=request.user), "city": _city(request)}  # type: ignore[misc]
+    return _render(request, "mobility/zones.html", ctx, status=status)
+
+
 @login_required
-@require_POST
-def zone_add(request: HttpRequest) -> HttpResponse:
+@require_http_methods(["GET", "POST"])
+def zones(request: HttpRequest) -> HttpResponse:
+    if request.method == "GET":
+        return _zones_page(request, ZoneForm())
     form = ZoneForm(request.POST)
     if not form.is_valid():
-        return _mine(request, UploadForm(), form, status=400)
+        return _zones_page(request, form, status=400)
     try:
         services.create_zone(owner=request.user, **form.cleaned_data)  # type: ignore[arg-type]
     except DomainError as exc:
-        return _mine(request, UploadForm(), form, status=_form_error(form, exc))
+        return _zones_page(request, form, status=_form_error(form, exc))
     messages.success(request, _("Privacy zone added: points inside it are dropped before storage."))
-    return redirect("mobility:mine")
+    return redirect("mobility:zones")
 
 
 @login_required
 @require_POST
 def zone_delete(request: HttpRequest, pk: int) -> HttpResponse:
     _own(services.delete_zone, owner=request.user, zone_id=pk)
-    return redirect("mobility:mine")
+    messages.success(request, _("Privacy zone removed."))
+    return redirect("mobility:zones")
+
+
+# --- planners -----------------------------------------------------------------------------------------------
 
 
 @login_required
-def planner(request: HttpRequest) -> HttpResponse:
+def planner(request: HttpRequest, view: str = "segments") -> HttpResponse:
     city = _city(request)
+    if view not in PLANNER_VIEWS:
+        raise Http404(_("No such mobility view."))
     if not services.can_see_aggregates(request.user, city):  # type: ignore[arg-type]
         raise PermissionDenied(_("Mobility aggregates are for the city's analysts and administrators."))
-    kind = request.GET.get("kind", "segments")
-    if kind not in services.AGGREGATE_KINDS:
-        kind = "segments"
+    kind = PLANNER_VIEWS[view]
     cells = services.aggregates_for(user=request.user, city=city, kind=kind)  # type: ignore[arg-type]
-    ctx: dict[str, Any] = {
-        "city": city,
-        "kind": kind,
-        "kinds": [(k, KIND_LABELS[k]) for k in services.AGGREGATE_KINDS],
-        "columns": services.AGGREGATE_COLUMNS[kind],
-        "rows": [[c.get(col, "") for col in services.AGGREGATE_COLUMNS[kind]] for c in cells[:500]],
-        "n_cells": len(cells),
-        "min_people": services.min_people(),
-    }
-    return render(request, "mobility/planner.html", ctx)
+    filters = SegmentFilterForm(request.GET or None)
+    ctx = planner_context(city=city, view=view, cells=cells, filters=filters)
+    return _render(request, "mobility/planner.html", ctx, partial="mobility/_planner_results.html")

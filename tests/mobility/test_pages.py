@@ -1,0 +1,254 @@
+"""Mobility pages: upload with consent, owner-only trace pages, zones, delete with a confirm step, and the
+planner views (analysts and administrators only, published cells only)."""
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from smartip.mobility.models import MatchedSegment, PrivacyZone, StayPoint, Trace, Trip, Tripleg
+from smartip.mobility.readers.gpx import write_gpx
+from tests.factories import make_user
+from tests.mobility.test_models import commute
+from tests.mobility.test_privacy import person_trip
+
+pytestmark = pytest.mark.django_db
+MALFORMED = __import__("pathlib").Path(__file__).parent / "malformed"
+
+
+@pytest.fixture(autouse=True)
+def _fake_engine(settings):
+    settings.MAPMATCH_ENGINE = "fake"
+
+
+def upload(client, city, consent=True, filename="ride.gpx", content=None, **extra):
+    lat, lon = city.center
+    data = {
+        "purpose": "research",
+        "file": SimpleUploadedFile(
+            filename, content if content is not None else write_gpx(commute(lat, lon)).encode()
+        ),
+        **extra,
+    }
+    if consent:
+        data["consent"] = "on"
+    return client.post("/mobility/upload/", data=data)
+
+
+def counts():
+    return [m.objects.count() for m in (Trace, StayPoint, Trip, Tripleg, MatchedSegment)]
+
+
+def test_upload_without_js_then_trace_page_export_and_delete_with_confirm(client, users, manchester):
+    client.force_login(users["citizen"])
+    assert client.get("/mobility/upload/").status_code == 200
+    r = upload(client, manchester)
+    assert r.status_code == 302
+    trace = Trace.objects.get()
+    assert Trip.objects.filter(trace=trace).exists()
+    page = client.get(r["Location"])
+    body = page.content.decode()
+    assert page.status_code == 200 and str(trace.n_fixes) in body
+    assert 'data-map="trace"' in body and "<table>" in body and "km/h" in body
+    gpx = client.get(f"/mobility/traces/{trace.pk}/export/gpx/")
+    assert gpx.status_code == 200 and gpx["Content-Type"] == "application/gpx+xml"
+    assert b"<trkpt" in gpx.content
+    geo = client.get(f"/mobility/traces/{trace.pk}/export/geojson/")
+    assert geo.status_code == 200 and geo.json()["type"]
+    assert client.get(f"/mobility/traces/{trace.pk}/export/kml/").status_code == 404
+    confirm = client.get(f"/mobility/traces/{trace.pk}/delete/")
+    assert confirm.status_code == 200 and "cannot be undone" in confirm.content.decode()
+    assert Trace.objects.exists()  # GET only asks
+    assert client.post(f"/mobility/traces/{trace.pk}/delete/").status_code == 302
+    assert counts() == [0, 0, 0, 0, 0]
+
+
+def test_upload_without_consent_is_400_on_the_field_and_stores_nothing(client, users, manchester):
+    client.force_login(users["citizen"])
+    r = upload(client, manchester, consent=False)
+    body = r.content.decode()
+    assert r.status_code == 400 and "consent is required" in body and "error-summary" in body
+    assert counts() == [0, 0, 0, 0, 0]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "broken.gpx",
+        "bad_lat.gpx",
+        "bad_time.csv",
+        "broken.geojson",
+        "wrong_columns.csv",
+        "truncated_line.plt",
+    ],
+)
+def test_bad_files_are_400_naming_the_problem_and_store_nothing(client, users, manchester, name):
+    from smartip.core.errors import Invalid
+    from smartip.mobility import services
+    from smartip.mobility.readers import format_for
+
+    client.force_login(users["citizen"])
+    content = (MALFORMED / name).read_bytes()
+    with pytest.raises(Invalid) as expected:  # the reader's own message is what the page must show
+        services.read_upload(content, format_for(name))
+    r = upload(client, manchester, filename=name, content=content)
+    assert r.status_code == 400
+    from django.utils.html import escape
+
+    assert escape(expected.value.message) in r.content.decode()
+    assert counts() == [0, 0, 0, 0, 0]
+
+
+def test_unknown_extension_empty_file_and_out_of_city_are_400(client, users, manchester):
+    client.force_login(users["citizen"])
+    r = upload(client, manchester, filename="ride.docx", content=b"hello")
+    assert r.status_code == 400 and "docx" in r.content.decode()
+    r = upload(client, manchester, filename="empty.csv", content=b"")
+    assert r.status_code == 400 and "empty" in r.content.decode()
+    far = write_gpx(commute(48.85, 2.35)).encode()  # Paris
+    r = upload(client, manchester, content=far)
+    assert r.status_code == 400 and "lies outside" in r.content.decode()
+    assert counts() == [0, 0, 0, 0, 0]
+
+
+def test_trace_names_are_escaped(client, users, manchester):
+    client.force_login(users["citizen"])
+    upload(client, manchester, name="<script>alert(1)</script>")
+    trace = Trace.objects.get()
+    for url in ("/mobility/", f"/mobility/traces/{trace.pk}/", f"/mobility/traces/{trace.pk}/delete/"):
+        body = client.get(url).content.decode()
+        assert "<script>alert(1)</script>" not in body, url
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body, url
+
+
+def test_other_peoples_traces_are_404(client, users, manchester):
+    client.force_login(users["citizen"])
+    upload(client, manchester)
+    pk = Trace.objects.get().pk
+    client.force_login(users["analyst"])
+    for url in (
+        f"/mobility/traces/{pk}/",
+        f"/mobility/traces/{pk}/export/gpx/",
+        f"/mobility/traces/{pk}/delete/",
+    ):
+        assert client.get(url).status_code == 404, url
+    assert client.post(f"/mobility/traces/{pk}/delete/").status_code == 404
+    assert Trace.objects.filter(pk=pk).exists()
+
+
+def test_zones_page_add_list_delete(client, users, manchester):
+    client.force_login(users["citizen"])
+    page = client.get("/mobility/zones/")
+    assert page.status_code == 200 and 'data-map="picker"' in page.content.decode()
+    r = client.post("/mobility/zones/", {"label": "home", "lat": 53.48, "lon": -2.24, "radius_m": 10})
+    assert r.status_code == 400 and "between 50 and 5000" in r.content.decode()
+    assert not PrivacyZone.objects.exists()
+    r = client.post("/mobility/zones/", {"label": "<b>home</b>", "lat": 53.48, "lon": -2.24, "radius_m": 300})
+    assert r.status_code == 302
+    listed = client.get("/mobility/zones/").content.decode()
+    assert "&lt;b&gt;home&lt;/b&gt;" in listed and "<b>home</b>" not in listed
+    zone = PrivacyZone.objects.get()
+    client.force_login(users["analyst"])
+    assert client.post(f"/mobility/zones/{zone.pk}/delete/").status_code == 404
+    client.force_login(users["citizen"])
+    assert client.post(f"/mobility/zones/{zone.pk}/delete/").status_code == 302
+    assert not PrivacyZone.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/mobility/", "/mobility/upload/", "/mobility/zones/", "/mobility/planner/", "/mobility/traces/1/"],
+)
+def test_anonymous_is_sent_to_log_in(client, url):
+    r = client.get(url)
+    assert r.status_code == 302 and "login" in r["Location"]
+
+
+VIEWS = ["segments", "od", "hotspots", "mode-share"]
+
+
+@pytest.mark.parametrize("view", VIEWS)
+@pytest.mark.parametrize(("role", "status"), [("analyst", 200), ("admin", 200), ("citizen", 403)])
+def test_planner_pages_are_for_analysts_and_admins(client, users, manchester, role, status, view):
+    client.force_login(users[role])
+    assert client.get(f"/mobility/planner/{view}/").status_code == status
+
+
+def test_unknown_planner_view_is_404(client, users, manchester):
+    client.force_login(users["analyst"])
+    assert client.get("/mobility/planner/nothing/").status_code == 404
+
+
+def test_nav_links_by_role(client, users, manchester):
+    client.force_login(users["citizen"])
+    body = client.get("/mobility/").content.decode()
+    assert 'href="/mobility/"' in body and 'href="/mobility/planner/"' not in body
+    client.force_login(users["analyst"])
+    assert 'href="/mobility/planner/"' in client.get("/mobility/").content.decode()
+
+
+def _people(manchester, n, way_ids, **kw):
+    return [person_trip(manchester, make_user(f"p{i}-{way_ids[0]}"), way_ids=way_ids, **kw) for i in range(n)]
+
+
+def test_planner_never_shows_a_cell_below_five_people(client, users, manchester):
+    _people(manchester, 4, [111111])  # four people: never shown
+    _people(manchester, 6, [222222])  # six people: published
+    client.force_login(users["analyst"])
+    body = client.get("/mobility/planner/segments/").content.decode()
+    assert "222222" in body and "111111" not in body
+    assert "fewer than" not in body
+    for view in ("hotspots",):
+        assert "111111" not in client.get(f"/mobility/planner/{view}/").content.decode()
+
+
+def test_planner_empty_state_when_fewer_than_five(client, users, manchester):
+    _people(manchester, 4, [333333])
+    client.force_login(users["analyst"])
+    for view in VIEWS:
+        body = client.get(f"/mobility/planner/{view}/").content.decode()
+        assert "fewer than 5 people" in body and "333333" not in body, view
+
+
+def test_segment_filters_and_htmx_partial(client, users, manchester):
+    _people(manchester, 5, [444444])  # START is a weekday morning, cycling
+    client.force_login(users["analyst"])
+    full = client.get("/mobility/planner/segments/?day_type=weekday")
+    assert "<html" in full.content.decode() and "444444" in full.content.decode()
+    part = client.get("/mobility/planner/segments/?day_type=weekend", headers={"HX-Request": "true"})
+    text = part.content.decode()
+    assert "<html" not in text and "444444" not in text and "No published cell matches" in text
+    assert "HX-Request" in part["Vary"]
+    assert "444444" not in client.get("/mobility/planner/segments/?mode=car").content.decode()
+    assert "444444" in client.get("/mobility/planner/segments/?mode=bicycle").content.decode()
+
+
+def test_mode_share_and_od_pages_show_published_cells(client, users, manchester):
+    hoods = list(manchester.neighbourhoods.all()[:2])
+    if len(hoods) < 2:
+        pytest.skip("the manchester fixture has fewer than two neighbourhoods")
+    for i in range(5):
+        trip = person_trip(manchester, make_user(f"od{i}"), way_ids=[1])
+        Trip.objects.filter(pk=trip.pk).update(
+            origin_neighbourhood=hoods[0], destination_neighbourhood=hoods[1]
+        )
+    client.force_login(users["analyst"])
+    od = client.get("/mobility/planner/od/").content.decode()
+    assert hoods[0].name in od and hoods[1].name in od and "5 people" in od
+    share = client.get("/mobility/planner/mode-share/").content.decode()
+    assert "100%" in share and hoods[0].name in share
+
+
+def test_my_trips_list_htmx_partial_and_fixed_queries(client, users, manchester):
+    client.force_login(users["citizen"])
+    sizes = []
+    for _ in range(3):
+        upload(client, manchester)
+        with CaptureQueriesContext(connection) as queries:
+            r = client.get("/mobility/")
+        assert r.status_code == 200
+        sizes.append(len(queries))
+    assert len(set(sizes)) == 1, sizes  # no query per trace
+    assert sizes[0] <= 8, sizes
+    part = client.get("/mobility/", headers={"HX-Request": "true"}).content.decode()
+    assert "<html" not in part and "<table>" in part
