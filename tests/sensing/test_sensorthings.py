@@ -551,3 +551,44 @@ def test_exact_feature_shown_rounded_and_indoor_thing_answered(client, balcony, 
     feature = StaFeatureOfInterest.objects.get(thing=sensor)
     shown = client.get(f"{ROOT}/FeaturesOfInterest({feature.pk})").json()["feature"]
     assert shown["coordinates"] == [sensor.public_lon, sensor.public_lat] != exact["coordinates"]
+
+
+@pytest.mark.django_db
+def test_to_many_expansions_of_a_page_are_batched(client, balcony, manchester):
+    from smartip.sensing.sensorthings.access import Actor
+    from smartip.sensing.sensorthings.create import create_thing
+
+    _, user, _ = balcony
+    lat, lon = centre(manchester)
+    for n in range(3):
+        create_thing(
+            {
+                "name": f"Street {n}",
+                "Locations": [
+                    {"name": f"pole {n}", "location": {"type": "Point", "coordinates": [lon, lat]}}
+                ],
+                "Datastreams": [
+                    {
+                        "name": f"{code} of street {n}",
+                        "unitOfMeasurement": {"symbol": "ug/m3"},
+                        "Sensor": {"name": "SDS011"},
+                        "ObservedProperty": {"name": code},
+                    }
+                    for code in ("pm25", "pm10", "pm1")[: n + 1]
+                ],
+            },
+            Actor(user),
+        )
+    expand = (
+        "$expand=Datastreams($top=2;$count=true;$orderby=name;$select=name),Locations,HistoricalLocations"
+    )
+    one = queries(client, f"{ROOT}/Things?$top=1&$orderby=name&{expand}")
+    assert queries(client, f"{ROOT}/Things?$top=4&$orderby=name&{expand}") == one
+    page = client.get(f"{ROOT}/Things?$orderby=name&{expand}").json()["value"]
+    by_name = {t["name"]: t for t in page}
+    assert by_name["Street 2"]["Datastreams@iot.count"] == 3
+    assert [d["name"] for d in by_name["Street 2"]["Datastreams"]] == ["pm1 of street 2", "pm10 of street 2"]
+    assert by_name["Street 2"]["Datastreams@iot.nextLink"].endswith("/Datastreams?%24top=2&%24skip=2")
+    assert [d["name"] for d in by_name["Street 0"]["Datastreams"]] == ["pm25 of street 0"]
+    assert by_name["Street 1"]["Locations"][0]["name"] == "pole 1"
+    assert len(by_name["Balcony"]["HistoricalLocations"]) == 1

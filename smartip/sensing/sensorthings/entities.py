@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from django.db.models import Model, OuterRef, QuerySet, Subquery
+from django.db.models import F, Model, OuterRef, QuerySet, Subquery
 
 from smartip.sensing.models import Observation, Sensor
 from smartip.sensing.sta_models import (
@@ -34,6 +34,18 @@ class Nav:
     key: Callable[[Any], Any] | None = None
     batch: Callable[[set[Any]], QuerySet[Any]] | None = None
     target_key: Callable[[Any], Any] | None = None
+
+
+def to_many(target: str, related: Related, batch: Callable[[set[Any]], QuerySet[Any]]) -> Nav:
+    """A to-many navigation; ``batch`` gives the targets of many parents, each annotated with ``_parent``."""
+    return Nav(
+        target,
+        True,
+        related,
+        key=lambda parent: parent.pk,
+        batch=batch,
+        target_key=lambda obj: obj._parent,
+    )
 
 
 def to_one(target: str, base: Callable[[], QuerySet[Any]], attr: str, orm: str | None) -> Nav:
@@ -209,11 +221,23 @@ ENTITY_TYPES: dict[str, EntityType] = {
             },
             render_thing,
             {
-                "Locations": Nav("Location", True, lambda t: locations().filter(things=t)),
-                "HistoricalLocations": Nav(
-                    "HistoricalLocation", True, lambda t: StaHistoricalLocation.objects.filter(thing=t)
+                "Locations": to_many(
+                    "Location",
+                    lambda t: locations().filter(things=t),
+                    lambda ks: locations().filter(things__in=ks).annotate(_parent=F("things")),
                 ),
-                "Datastreams": Nav("Datastream", True, lambda t: datastreams().filter(thing=t)),
+                "HistoricalLocations": to_many(
+                    "HistoricalLocation",
+                    lambda t: StaHistoricalLocation.objects.filter(thing=t),
+                    lambda ks: StaHistoricalLocation.objects.filter(thing__in=ks).annotate(
+                        _parent=F("thing_id")
+                    ),
+                ),
+                "Datastreams": to_many(
+                    "Datastream",
+                    lambda t: datastreams().filter(thing=t),
+                    lambda ks: datastreams().filter(thing__in=ks).annotate(_parent=F("thing_id")),
+                ),
             },
         ),
         EntityType(
@@ -224,7 +248,11 @@ ENTITY_TYPES: dict[str, EntityType] = {
             {**NAMED, "encodingType": "encoding_type", "location": "location"},
             render_location,
             {
-                "Things": Nav("Thing", True, lambda loc: things().filter(sta_locations=loc)),
+                "Things": to_many(
+                    "Thing",
+                    lambda loc: things().filter(sta_locations=loc),
+                    lambda ks: things().filter(sta_locations__in=ks).annotate(_parent=F("sta_locations")),
+                ),
                 "HistoricalLocations": Nav(
                     "HistoricalLocation",
                     True,
@@ -241,7 +269,15 @@ ENTITY_TYPES: dict[str, EntityType] = {
             render_historical_location,
             {
                 "Thing": to_one("Thing", things, "thing_id", "thing"),
-                "Locations": Nav("Location", True, lambda hl: locations().filter(historical_locations=hl)),
+                "Locations": to_many(
+                    "Location",
+                    lambda hl: locations().filter(historical_locations=hl),
+                    lambda ks: (
+                        locations()
+                        .filter(historical_locations__in=ks)
+                        .annotate(_parent=F("historical_locations"))
+                    ),
+                ),
             },
         ),
         EntityType(
@@ -279,7 +315,13 @@ ENTITY_TYPES: dict[str, EntityType] = {
             lambda: StaSensor.objects.all(),
             {**NAMED, "encodingType": "encoding_type", "metadata": "metadata"},
             render_sensor,
-            {"Datastreams": Nav("Datastream", True, lambda s: datastreams().filter(sensor=s))},
+            {
+                "Datastreams": to_many(
+                    "Datastream",
+                    lambda s: datastreams().filter(sensor=s),
+                    lambda ks: datastreams().filter(sensor__in=ks).annotate(_parent=F("sensor_id")),
+                )
+            },
         ),
         EntityType(
             "ObservedProperty",
@@ -288,7 +330,17 @@ ENTITY_TYPES: dict[str, EntityType] = {
             lambda: StaObservedProperty.objects.all(),
             {**NAMED, "definition": "definition", "quantity": "quantity"},
             render_observed_property,
-            {"Datastreams": Nav("Datastream", True, lambda op: datastreams().filter(observed_property=op))},
+            {
+                "Datastreams": to_many(
+                    "Datastream",
+                    lambda op: datastreams().filter(observed_property=op),
+                    lambda ks: (
+                        datastreams()
+                        .filter(observed_property__in=ks)
+                        .annotate(_parent=F("observed_property_id"))
+                    ),
+                )
+            },
         ),
         EntityType(
             "Observation",

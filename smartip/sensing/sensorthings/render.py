@@ -21,7 +21,9 @@ def self_link(ctx: Context, etype: EntityType, pk: Any) -> str:
     return f"{ctx.base}/{etype.plural}({pk})"
 
 
-Expanded = dict[str, dict[Any, dict[str, Any]]]
+Expanded = dict[
+    str, dict[Any, Any]
+]  # nav → parent key → rendered target (to-one) or target objects (to-many)
 
 
 def entity(
@@ -53,19 +55,31 @@ def entity(
         if nav is None:
             raise Invalid(f"$expand: {etype.name} has no navigation property {nav_name!r}", field="$expand")
         if expanded is not None and nav_name in expanded and nav.key is not None:
-            out[nav_name] = expanded[nav_name].get(nav.key(obj))
+            found = expanded[nav_name].get(nav.key(obj))
+            if not nav.many:
+                out[nav_name] = found
+                continue
+            group: list[Any] = found or []
+            top = DEFAULT_TOP if inner.top is None else inner.top
+            window = group[inner.skip : inner.skip + top + 1]
+            put_many(
+                out,
+                ctx,
+                link,
+                nav_name,
+                BY_NAME[nav.target],
+                inner,
+                window,
+                len(group) if inner.count else None,
+            )
             continue
         target = BY_NAME[nav.target]
         related = apply_orderby(apply_filter(nav.related(obj), inner.filter, target), inner.orderby, target)
         if nav.many:
             top = DEFAULT_TOP if inner.top is None else inner.top
             rows = list(related[inner.skip : inner.skip + top + 1])
-            if inner.count:
-                out[f"{nav_name}@iot.count"] = related.count()
-            out[nav_name] = [entity(ctx, target, row, inner) for row in rows[:top]]
-            if len(rows) > top > 0:
-                query = {"$top": top, "$skip": inner.skip + top}
-                out[f"{nav_name}@iot.nextLink"] = f"{link}/{nav_name}?{urlencode(query)}"
+            count = related.count() if inner.count else None
+            put_many(out, ctx, link, nav_name, target, inner, rows, count)
         else:
             first = related.first()
             out[nav_name] = None if first is None else entity(ctx, target, first, inner)
@@ -93,8 +107,29 @@ def collection(
     return out
 
 
+def put_many(
+    out: dict[str, Any],
+    ctx: Context,
+    link: str,
+    nav_name: str,
+    target: EntityType,
+    inner: Options,
+    rows: list[Any],
+    count: int | None,
+) -> None:
+    """An expanded to-many navigation: at most $top entities (``rows`` holds one more if there are more)."""
+    top = DEFAULT_TOP if inner.top is None else inner.top
+    if count is not None:
+        out[f"{nav_name}@iot.count"] = count
+    out[nav_name] = [entity(ctx, target, row, inner) for row in rows[:top]]
+    if len(rows) > top > 0:
+        query = {"$top": top, "$skip": inner.skip + top}
+        out[f"{nav_name}@iot.nextLink"] = f"{link}/{nav_name}?{urlencode(query)}"
+
+
 def expand_page(ctx: Context, etype: EntityType, rows: list[Any], opts: Options) -> Expanded:
-    """To-one expansions of a page in one query each (each distinct target rendered once)."""
+    """Expansions of a whole page in one query per navigation: to-one targets rendered once each; to-many
+    targets grouped by parent (not for Observations, which are too many to fetch all of and slice)."""
     out: Expanded = {}
     for nav_name, inner in opts.expand.items():
         nav = etype.navs.get(nav_name)
@@ -102,7 +137,13 @@ def expand_page(ctx: Context, etype: EntityType, rows: list[Any], opts: Options)
             continue
         target = BY_NAME[nav.target]
         found = apply_filter(nav.batch({nav.key(row) for row in rows}), inner.filter, target)
-        out[nav_name] = {nav.target_key(t): entity(ctx, target, t, inner) for t in found}
+        if nav.many:
+            groups: dict[Any, Any] = {}
+            for t in apply_orderby(found, inner.orderby, target):
+                groups.setdefault(nav.target_key(t), []).append(t)
+            out[nav_name] = groups
+        else:
+            out[nav_name] = {nav.target_key(t): entity(ctx, target, t, inner) for t in found}
     return out
 
 
