@@ -7,7 +7,6 @@ errors become form errors on the named field with the error's 4xx status. Every 
 from typing import Any
 
 import numpy as np
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -24,8 +23,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from smartip.cities.models import City
 from smartip.core.errors import DomainError, NotFound
 from smartip.mobility import services
-from smartip.mobility.forms import SegmentFilterForm, UploadForm, ZoneForm
 from smartip.mobility.fixes import haversine_m
+from smartip.mobility.forms import SegmentFilterForm, UploadForm, ZoneForm
 from smartip.mobility.models import PrivacyZone, Trace
 
 
@@ -44,7 +43,7 @@ def _render(
     request: HttpRequest, page: str, ctx: dict[str, Any], partial: str | None = None, status: int = 200
 ) -> HttpResponse:
     city = getattr(request, "city", None)
-    ctx["show_mobility_planner"] = bool(city and services.can_see_aggregates(request.user, city))  # type: ignore[arg-type]
+    ctx["show_mobility_planner"] = bool(city and services.can_see_aggregates(request.user, city))
     template = partial if partial and _is_htmx(request) else page
     response = render(request, template, ctx, status=status)
     patch_vary_headers(response, ["HX-Request"])
@@ -217,7 +216,7 @@ def planner_context(
 
 @login_required
 def mine(request: HttpRequest) -> HttpResponse:
-    traces = services.my_traces(owner=request.user).annotate(n_trips=Count("trips"))  # type: ignore[arg-type]
+    traces = services.my_traces(owner=request.user).annotate(n_trips=Count("trips"))
     return _render(request, "mobility/mine.html", {"traces": traces}, partial="mobility/_traces.html")
 
 
@@ -236,7 +235,7 @@ def upload(request: HttpRequest) -> HttpResponse:
         with transaction.atomic():
             fmt = format_for(data["file"].name)
             trace = services.upload_trace(
-                owner=request.user,  # type: ignore[arg-type]
+                owner=request.user,
                 city=_city(request),
                 fixes=services.read_upload(data["file"].read(), fmt),
                 source_format=fmt,
@@ -280,7 +279,7 @@ def delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _zones_page(request: HttpRequest, form: ZoneForm, status: int = 200) -> HttpResponse:
-    ctx = {"form": form, "zones": PrivacyZone.objects.filter(owner=request.user), "city": _city(request)}  # type: ignore[misc]
+    ctx = {"form": form, "zones": PrivacyZone.objects.filter(owner=request.user), "city": _city(request)}
     return _render(request, "mobility/zones.html", ctx, status=status)
 
 
@@ -293,7 +292,7 @@ def zones(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _zones_page(request, form, status=400)
     try:
-        services.create_zone(owner=request.user, **form.cleaned_data)  # type: ignore[arg-type]
+        services.create_zone(owner=request.user, **form.cleaned_data)
     except DomainError as exc:
         return _zones_page(request, form, status=_form_error(form, exc))
     messages.success(request, _("Privacy zone added: points inside it are dropped before storage."))
@@ -316,10 +315,10 @@ def planner(request: HttpRequest, view: str = "segments") -> HttpResponse:
     city = _city(request)
     if view not in PLANNER_VIEWS:
         raise Http404(_("No such mobility view."))
-    if not services.can_see_aggregates(request.user, city):  # type: ignore[arg-type]
+    if not services.can_see_aggregates(request.user, city):
         raise PermissionDenied(_("Mobility aggregates are for the city's analysts and administrators."))
     kind = PLANNER_VIEWS[view]
-    cells = services.aggregates_for(user=request.user, city=city, kind=kind)  # type: ignore[arg-type]
+    cells = services.aggregates_for(user=request.user, city=city, kind=kind)
     filters = SegmentFilterForm(request.GET or None)
     ctx = planner_context(city=city, view=view, cells=cells, filters=filters)
     return _render(request, "mobility/planner.html", ctx, partial="mobility/_planner_results.html")

@@ -221,22 +221,51 @@ def test_segment_filters_and_htmx_partial(client, users, manchester):
     assert "HX-Request" in part["Vary"]
     assert "444444" not in client.get("/mobility/planner/segments/?mode=car").content.decode()
     assert "444444" in client.get("/mobility/planner/segments/?mode=bicycle").content.decode()
+    links = full.content.decode()
+    for fmt in ("csv", "geojson"):  # the download links work with the page's session
+        href = f"/api/mobility/aggregates/{manchester.slug}/segments?format={fmt}"
+        assert href in links
+        download = client.get(href)
+        assert download.status_code == 200 and b"444444" in download.content
 
 
-def test_mode_share_and_od_pages_show_published_cells(client, users, manchester):
-    hoods = list(manchester.neighbourhoods.all()[:2])
-    if len(hoods) < 2:
-        pytest.skip("the manchester fixture has fewer than two neighbourhoods")
-    for i in range(5):
+def _hood(city, code, name, lat):
+    from smartip.cities.models import Neighbourhood
+
+    lon = city.center[1]
+    ring = [[lon, lat], [lon + 0.01, lat], [lon + 0.01, lat + 0.01], [lon, lat + 0.01], [lon, lat]]
+    return Neighbourhood.objects.create(
+        city=city,
+        code=code,
+        name=name,
+        geometry={"type": "Polygon", "coordinates": [ring]},
+        min_lat=lat,
+        max_lat=lat + 0.01,
+        min_lon=lon,
+        max_lon=lon + 0.01,
+    )
+
+
+@pytest.mark.parametrize("n_people", [4, 5])
+def test_mode_share_and_od_pages_publish_only_five_or_more(client, users, manchester, n_people):
+    lat = manchester.center[0]
+    a, b = (
+        _hood(manchester, "zz-a", "Ancoats <A>", lat),
+        _hood(manchester, "zz-b", "Bradford & B", lat + 0.02),
+    )
+    for i in range(n_people):
         trip = person_trip(manchester, make_user(f"od{i}"), way_ids=[1])
-        Trip.objects.filter(pk=trip.pk).update(
-            origin_neighbourhood=hoods[0], destination_neighbourhood=hoods[1]
-        )
+        Trip.objects.filter(pk=trip.pk).update(origin_neighbourhood=a, destination_neighbourhood=b)
     client.force_login(users["analyst"])
     od = client.get("/mobility/planner/od/").content.decode()
-    assert hoods[0].name in od and hoods[1].name in od and "5 people" in od
     share = client.get("/mobility/planner/mode-share/").content.decode()
-    assert "100%" in share and hoods[0].name in share
+    if n_people < 5:
+        assert "Ancoats" not in od and "Ancoats" not in share
+        assert "fewer than 5 people" in od and "fewer than 5 people" in share
+        return
+    assert "from Ancoats &lt;A&gt;" in od and "to Bradford &amp; B" in od and "5 people" in od
+    assert 'data-map="aggregates"' in od
+    assert "Ancoats &lt;A&gt;" in share and "100%" in share and "width: 100%" in share
 
 
 def test_my_trips_list_htmx_partial_and_fixed_queries(client, users, manchester):
