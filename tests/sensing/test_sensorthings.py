@@ -314,6 +314,7 @@ def test_expand_select_navigation_and_properties(client, balcony):
     nested = client.get(f"{ROOT}/Datastreams({ds['@iot.id']})/Observations({obs.pk})").json()
     assert nested["result"] == obs.value
     assert client.get(f"{ROOT}/Nothing").status_code == 404
+    assert client.options(f"{ROOT}/Things").status_code == 405
     assert client.get(f"{ROOT}/Things(999999)").status_code == 404
 
 

@@ -91,7 +91,9 @@ def dispatch(request: HttpRequest, path: str) -> HttpResponse:
         url = request.build_absolute_uri(request.path)
         return JsonResponse(collection(ctx, target.etype, target.qs, opts, url, params))
     if request.method not in ("POST", "PATCH", "PUT", "DELETE"):
-        raise Invalid(f"method {request.method} is not supported", field="method")
+        response = error(405, f"method {request.method} is not supported")
+        response["Allow"] = "GET, POST, PATCH, PUT, DELETE"
+        return response
     actor = writer(request)
     if request.method == "POST" and path.strip("/") == "CreateObservations":
         links = [
