@@ -33,7 +33,7 @@ class UploadForm(forms.Form):
     consent = forms.BooleanField(
         label=_("I agree that this trace is stored and processed for the purpose above"),
         help_text=_("You can export or delete it at any time."),
-        required=False,
+        error_messages={"required": _("Tick the box to agree: consent is required to store a trace.")},
     )
 
 
