@@ -37,6 +37,7 @@ def users(manchester):
 @pytest.fixture(autouse=True)
 def _isolated_media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
+    settings.HOME = tmp_path / "home"  # tiles, networks: never inside the checkout
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.NOTIFIER = "email"
     # tests log users in by the hundred: a fast hasher (never in production settings)
