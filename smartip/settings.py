@@ -156,7 +156,8 @@ SENSING_MQTT_CLIENT_ID = _env.get("SENSING_MQTT_CLIENT_ID", "smartip-sensing-wor
 
 # Citizen mobility: the map-matching engine by name ("valhalla", or "fake" for tests), and the publication rule.
 MAPMATCH_ENGINE = _env.get("MAPMATCH_ENGINE", "valhalla")
-MOBILITY_MIN_PEOPLE = int(_env.get("MOBILITY_MIN_PEOPLE", 5))  # a cell is published only with at least this many
+# a cell is published only with at least this many distinct people
+MOBILITY_MIN_PEOPLE = int(_env.get("MOBILITY_MIN_PEOPLE", 5))
 MOBILITY_DP_EPSILON = float(_env["MOBILITY_DP_EPSILON"]) if _env.get("MOBILITY_DP_EPSILON") else None
 MOBILITY_CAP_PER_PERSON = int(_env.get("MOBILITY_CAP_PER_PERSON", 10))
 MOBILITY_MAX_UPLOAD_BYTES = int(_env.get("MOBILITY_MAX_UPLOAD_BYTES", 20_000_000))

@@ -20,7 +20,12 @@ class CityTimezoneMiddleware:
             lang = getattr(request, "LANGUAGE_CODE", "")
             city = next((c for c in cities if c.default_language == lang), cities[0] if cities else None)
         chosen = request.GET.get("city")
-        if city and chosen == city.slug and hasattr(request, "session") and request.session.get("city") != chosen:
+        if (
+            city
+            and chosen == city.slug
+            and hasattr(request, "session")
+            and request.session.get("city") != chosen
+        ):
             request.session["city"] = city.slug  # only on a change: no session write on every request
         request.city = city  # type: ignore[attr-defined]
         if city:

@@ -286,5 +286,5 @@ class HourlyAggregate(models.Model):
         return f"{self.sensor_id} {self.quantity} {self.hour:%Y-%m-%d %H}h {self.mean}"
 
 
-from smartip.sensing.sta_models import *  # noqa: E402, F403  (SensorThings tables, owned by sensorthings/)
 from smartip.sensing.alert_models import *  # noqa: E402, F403  (alerts, owned by alert_models.py)
+from smartip.sensing.sta_models import *  # noqa: E402, F403  (SensorThings tables, owned by sensorthings/)

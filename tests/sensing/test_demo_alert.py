@@ -5,11 +5,12 @@ pytestmark = pytest.mark.django_db
 
 def test_demo_episode_raised_an_alert(cities):
     import random
-    from smartip.core.demo import ensure_demo_users
-    from smartip.sensing.demo import load_demo
-    from smartip.sensing.alert_models import AlertEpisode
+
     from smartip.cities.demo import demo_neighbourhoods
     from smartip.cities.services import import_neighbourhoods
+    from smartip.core.demo import ensure_demo_users
+    from smartip.sensing.alert_models import AlertEpisode
+    from smartip.sensing.demo import load_demo
 
     city = cities["ghent"]
     import_neighbourhoods(city=city, geojson=demo_neighbourhoods(city, random.Random(1)))
