@@ -1,5 +1,7 @@
 """Mobility page forms: plain Django forms (they work without script); the services check the rules."""
 
+from datetime import datetime, time, timedelta, tzinfo
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -58,11 +60,26 @@ class SegmentFilterForm(forms.Form):
         required=False,
     )
     day_type = forms.ChoiceField(label=_("Days"), choices=DAY_TYPES, required=False)
+    since = forms.DateField(
+        label=_("From (date)"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    until = forms.DateField(
+        label=_("To (date, included)"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    SEGMENT_ONLY = ("mode", "hour", "day_type")
+
+    def period(self, tz: tzinfo) -> tuple[datetime | None, datetime | None]:
+        """(since, until) as aware datetimes at local midnight; `until` is the day after the chosen end."""
+        data = self.cleaned_data if self.is_valid() else {}
+        since, until = data.get("since"), data.get("until")
+        start = datetime.combine(since, time(0), tzinfo=tz) if since else None
+        end = datetime.combine(until + timedelta(days=1), time(0), tzinfo=tz) if until else None
+        return start, end
 
     def keep(self, cell: dict[str, object]) -> bool:
         """Does a published cell pass the filters? (an invalid form keeps everything)"""
         data = self.cleaned_data if self.is_valid() else {}
-        for name in ("mode", "hour", "day_type"):
+        for name in self.SEGMENT_ONLY:
             wanted = data.get(name)
             if wanted not in (None, "") and cell.get(name) != wanted:
                 return False

@@ -5,6 +5,7 @@ errors become form errors on the named field with the error's 4xx status. Every 
 (no script needed); htmx requests (HX-Request) get the partial template."""
 
 from typing import Any
+from urllib.parse import urlencode
 
 import numpy as np
 from django.contrib import messages
@@ -318,7 +319,10 @@ def planner(request: HttpRequest, view: str = "segments") -> HttpResponse:
     if not services.can_see_aggregates(request.user, city):
         raise PermissionDenied(_("Mobility aggregates are for the city's analysts and administrators."))
     kind = PLANNER_VIEWS[view]
-    cells = services.aggregates_for(user=request.user, city=city, kind=kind)
     filters = SegmentFilterForm(request.GET or None)
+    since, until = filters.period(city.tz)
+    cells = services.aggregates_for(user=request.user, city=city, kind=kind, since=since, until=until)
     ctx = planner_context(city=city, view=view, cells=cells, filters=filters)
+    period = {k: v.isoformat() for k, v in (("since", since), ("until", until)) if v is not None}
+    ctx["period_query"] = urlencode(period)
     return _render(request, "mobility/planner.html", ctx, partial="mobility/_planner_results.html")

@@ -248,6 +248,19 @@ def _hood(city, code, name, lat):
     )
 
 
+@pytest.mark.parametrize("view", VIEWS)
+def test_period_filter_goes_to_the_service_and_the_download_links(client, users, manchester, view):
+    _people(manchester, 5, [555555])  # on 2024-06-03
+    a = _hood(manchester, "zz-a", "Ancoats", manchester.center[0])
+    Trip.objects.update(origin_neighbourhood=a, destination_neighbourhood=a)
+    client.force_login(users["analyst"])
+    inside = client.get(f"/mobility/planner/{view}/?since=2024-06-03&until=2024-06-03").content.decode()
+    after = client.get(f"/mobility/planner/{view}/?since=2024-06-04").content.decode()
+    shown = "555555" if view in ("segments", "hotspots") else "Ancoats"
+    assert shown in inside and shown not in after
+    assert "since=2024-06-04T00%3A00%3A00%2B01%3A00" in after  # local midnight (BST), as the API expects
+
+
 @pytest.mark.parametrize("n_people", [4, 5])
 def test_mode_share_and_od_pages_publish_only_five_or_more(client, users, manchester, n_people):
     lat = manchester.center[0]
