@@ -61,6 +61,7 @@ def test_upload_without_js_then_trace_page_export_and_delete_with_confirm(client
     confirm = client.get(f"/mobility/traces/{trace.pk}/delete/")
     assert confirm.status_code == 200 and "cannot be undone" in confirm.content.decode()
     assert Trace.objects.exists()  # GET only asks
+    assert all(counts()), counts()  # stops, trips, legs and matched streets were derived
     assert client.post(f"/mobility/traces/{trace.pk}/delete/").status_code == 302
     assert counts() == [0, 0, 0, 0, 0]
 
@@ -297,3 +298,14 @@ def test_my_trips_list_htmx_partial_and_fixed_queries(client, users, manchester)
     assert sizes[0] == 8, sizes  # savepoint pair; session, city, user, role, cities, traces with trip counts
     part = client.get("/mobility/", headers={"HX-Request": "true"}).content.decode()
     assert "<html" not in part and "<table>" in part
+
+
+def test_a_zone_added_on_the_page_drops_points_of_the_next_upload(client, users, manchester):
+    client.force_login(users["citizen"])
+    lat, lon = manchester.center  # the commute starts here
+    client.post("/mobility/zones/", {"label": "home", "lat": lat, "lon": lon, "radius_m": 200})
+    assert upload(client, manchester).status_code == 302
+    trace = Trace.objects.get()
+    assert trace.n_dropped_in_zones > 0
+    body = client.get(f"/mobility/traces/{trace.pk}/").content.decode()
+    assert f"{trace.n_dropped_in_zones} points were dropped inside your privacy zones" in body
