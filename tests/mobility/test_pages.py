@@ -309,3 +309,16 @@ def test_a_zone_added_on_the_page_drops_points_of_the_next_upload(client, users,
     assert trace.n_dropped_in_zones > 0
     body = client.get(f"/mobility/traces/{trace.pk}/").content.decode()
     assert f"{trace.n_dropped_in_zones} points were dropped inside your privacy zones" in body
+
+
+@pytest.mark.parametrize("view", VIEWS)
+def test_planner_pages_take_a_fixed_number_of_queries(client, users, manchester, view):
+    client.force_login(users["analyst"])
+    client.get(f"/mobility/planner/{view}/")  # warm the session
+    sizes = []
+    for way in (666661, 666662):
+        _people(manchester, 5, [way])
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(f"/mobility/planner/{view}/").status_code == 200
+        sizes.append(len(queries))
+    assert sizes[0] == sizes[1], sizes  # no query per published cell
