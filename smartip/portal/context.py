@@ -4,6 +4,7 @@ from django.conf import settings
 from django.http import HttpRequest
 
 from smartip.cities.models import City
+from smartip.mobility.services import can_see_aggregates
 from smartip.reports.permissions import can_see_queue
 
 
@@ -14,6 +15,9 @@ def site(request: HttpRequest) -> dict[str, Any]:
     return {
         "current_city": city,
         "show_staff_queue": bool(city and user and user.is_authenticated and can_see_queue(user, city)),
+        "show_mobility_planner": bool(
+            city and user and user.is_authenticated and can_see_aggregates(user, city)
+        ),
         "all_cities": City.objects.active(),
         "TILE_URL": settings.TILE_URL,
         "TILE_ATTRIBUTION": settings.TILE_ATTRIBUTION,
