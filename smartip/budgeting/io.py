@@ -73,6 +73,7 @@ def import_pabulib(*, path: Path, city: City, progress: IO[str] | None = None) -
             "_vote_columns": list(pb.vote_columns),
             "_newline": pb.newline,
             "_final_newline": pb.final_newline,
+            "_missing_cell": pb.missing_cell,
         },
     )
     area = BudgetArea.objects.create(
@@ -207,8 +208,17 @@ def export_pabulib(*, process: Process, area: BudgetArea | None = None) -> str:
     ]
     with_points = cardinal or "points" in order
     votes = [_in_order(_vote_row(b, fresh_ids.get(b.pk), with_points), order) for b in ballots]
-    pb = build_pb(meta, projects, votes, newline=process.pabulib_meta.get("_newline", "\n"))
-    pb.final_newline = process.pabulib_meta.get("_final_newline", True)
+    saved = process.pabulib_meta
+    pb = build_pb(
+        meta,
+        projects,
+        votes,
+        project_columns=saved.get("_project_columns", ()),
+        vote_columns=saved.get("_vote_columns", ()),
+        newline=saved.get("_newline", "\n"),
+        final_newline=saved.get("_final_newline", True),
+        missing_cell=saved.get("_missing_cell", ""),
+    )
     return dumps(pb)
 
 
