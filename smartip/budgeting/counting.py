@@ -17,8 +17,10 @@ from smartip.core.errors import Invalid
 PABUTOOLS_RULES = (
     "greedy",
     "greedy-card",
+    "greedy-score",
     "mes",
     "mes-card",
+    "mes-score",
     "mes-add1",
     "mes-add1-greedy",
     "phragmen",
