@@ -79,7 +79,7 @@ def import_pabulib(*, path: Path, city: City, progress: IO[str] | None = None) -
     area = BudgetArea.objects.create(
         process=process, name=meta.get("district") or city.name, budget=_decimal(meta["budget"], "budget")
     )
-    projects = Project.objects.bulk_create(
+    Project.objects.bulk_create(
         [
             Project(
                 process=process,
@@ -99,7 +99,6 @@ def import_pabulib(*, path: Path, city: City, progress: IO[str] | None = None) -
     )
     by_code = {p.code: p for p in Project.objects.filter(process=process)}
     _import_votes(pb, process, area, by_code, progress)
-    del projects
     return process
 
 

@@ -635,3 +635,17 @@ def test_an_account_that_cannot_vote_is_told_before_filling_in(users, manchester
     assert page.status_code == 200 and "This account cannot vote in this process." in text(page)
     refused = as_user(users["moderator"]).post(url(process, "vote/"), {"project": [_ids(process)["1"]]})
     assert refused.status_code == 403 and not Ballot.objects.exists()
+
+
+def test_following_an_unfunded_project_is_404(client, manchester, users):
+    from smartip.budgeting.models import Phase
+    from tests.budgeting.factories import make_process
+
+    process = make_process(manchester, phase=Phase.DELIVERY)
+    funded, unfunded = list(process.projects.order_by("id"))[:2]
+    type(funded).objects.filter(pk=funded.pk).update(is_funded=True)
+    client.force_login(users["citizen"])
+    base = f"/budgets/{manchester.slug}/{process.slug}/delivery"
+    assert client.post(f"{base}/{unfunded.pk}/subscribe/").status_code == 404
+    assert client.post(f"{base}/{funded.pk}/subscribe/").status_code in (200, 302)
+    assert not unfunded.subscribers.exists() and funded.subscribers.filter(pk=users["citizen"].pk).exists()

@@ -241,8 +241,8 @@ def delivery(request: HttpRequest, city: str, slug: str) -> HttpResponse:
 
 
 def _funded_project(process: Process, pk: int) -> Project:
-    project = process.projects.filter(pk=pk).first()
-    if project is None:
+    project = process.projects.filter(pk=pk, is_funded=True).first()
+    if project is None:  # only funded projects are delivered, followed and given milestones
         raise Http404(_("No such project."))
     return project
 
