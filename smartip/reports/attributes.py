@@ -8,7 +8,7 @@ import re
 from datetime import datetime
 from typing import Any
 
-from smartip.core.errors import Invalid
+from smartip.core.errors import Invalid, gettext_noop
 
 DATATYPES = ("string", "number", "datetime", "text", "singlevaluelist", "multivaluelist")
 MAX_STRING = 200
@@ -29,25 +29,52 @@ def _check_one(definition: dict[str, Any], value: Answer) -> Answer:
         values = [value] if isinstance(value, str) else list(value)
         bad = [v for v in values if v not in _keys(definition)]
         if bad:
-            raise Invalid(f"{field}: {bad[0]!r} is not one of {sorted(_keys(definition))}", field=field)
+            raise Invalid(
+                gettext_noop("%(field_name)s: %(value)s is not one of %(choices)s"),
+                field=field,
+                field_name=field,
+                value=repr(bad[0]),
+                choices=sorted(_keys(definition)),
+            )
         return values
     if isinstance(value, list):
         if len(value) != 1:
-            raise Invalid(f"{field}: one value expected", field=field)
+            raise Invalid(gettext_noop("%(field_name)s: one value expected"), field=field, field_name=field)
         value = value[0]
     value = value.strip()
     if kind == "singlevaluelist" and value not in _keys(definition):
-        raise Invalid(f"{field}: {value!r} is not one of {sorted(_keys(definition))}", field=field)
+        raise Invalid(
+            gettext_noop("%(field_name)s: %(value)s is not one of %(choices)s"),
+            field=field,
+            field_name=field,
+            value=repr(value),
+            choices=sorted(_keys(definition)),
+        )
     if kind == "number" and not _NUMBER.match(value):
-        raise Invalid(f"{field}: {value!r} is not a number", field=field)
+        raise Invalid(
+            gettext_noop("%(field_name)s: %(value)s is not a number"),
+            field=field,
+            field_name=field,
+            value=repr(value),
+        )
     if kind == "datetime":
         try:
             datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError:
-            raise Invalid(f"{field}: {value!r} is not an ISO-8601 date-time", field=field) from None
+            raise Invalid(
+                gettext_noop("%(field_name)s: %(value)s is not an ISO-8601 date-time"),
+                field=field,
+                field_name=field,
+                value=repr(value),
+            ) from None
     limit = MAX_TEXT if kind == "text" else MAX_STRING
     if len(value) > limit:
-        raise Invalid(f"{field}: at most {limit} characters", field=field)
+        raise Invalid(
+            gettext_noop("%(field_name)s: at most %(maximum)s characters"),
+            field=field,
+            field_name=field,
+            maximum=limit,
+        )
     return value
 
 
@@ -60,15 +87,19 @@ def validate_attributes(
     unknown = sorted(set(answers) - set(by_code))
     if unknown:
         raise Invalid(
-            f"attribute[{unknown[0]}]: this service has no such attribute", field=f"attribute[{unknown[0]}]"
+            gettext_noop("%(field_name)s: this service has no such attribute"),
+            field=f"attribute[{unknown[0]}]",
+            field_name=f"attribute[{unknown[0]}]",
         )
     cleaned: dict[str, Answer] = {}
     for code, definition in by_code.items():
         if code not in answers:
             if definition.get("required"):
                 raise Invalid(
-                    f"attribute[{code}] is required ({definition.get('description', code)})",
+                    gettext_noop("%(field_name)s is required (%(description)s)"),
                     field=f"attribute[{code}]",
+                    field_name=f"attribute[{code}]",
+                    description=definition.get("description", code),
                 )
             continue
         cleaned[code] = _check_one(definition, answers[code])

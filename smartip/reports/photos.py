@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from smartip.core.errors import Invalid
+from smartip.core.errors import Invalid, gettext_noop
 
 ALLOWED_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
 MAX_PIXELS = 50_000_000
@@ -37,11 +37,18 @@ def _open_checked(data: bytes, where: str) -> Image.Image:
             fmt = probe.format
             if fmt not in ALLOWED_FORMATS:
                 raise Invalid(
-                    f"{where}: {fmt or 'this file'} is not allowed; send JPEG, PNG or WebP", field="photos"
+                    gettext_noop("%(where)s: %(format)s is not allowed; send JPEG, PNG or WebP"),
+                    field="photos",
+                    where=where,
+                    format=fmt or "unknown",
                 )
             if probe.width * probe.height > MAX_PIXELS:
                 raise Invalid(
-                    f"{where}: the image is too large ({probe.width}×{probe.height} pixels)", field="photos"
+                    gettext_noop("%(where)s: the image is too large (%(width)s×%(height)s pixels)"),
+                    field="photos",
+                    where=where,
+                    width=probe.width,
+                    height=probe.height,
                 )
             probe.verify()
             image = Image.open(io.BytesIO(data))
@@ -57,7 +64,10 @@ def _open_checked(data: bytes, where: str) -> Image.Image:
         Image.DecompressionBombError,
     ) as exc:
         raise Invalid(
-            f"{where}: not a readable JPEG, PNG or WebP image ({exc.__class__.__name__})", field="photos"
+            gettext_noop("%(where)s: not a readable JPEG, PNG or WebP image (%(error)s)"),
+            field="photos",
+            where=where,
+            error=exc.__class__.__name__,
         ) from None
     return image
 
@@ -106,10 +116,14 @@ def _thumbnail(image: Image.Image) -> bytes:
 def prepare_photo(data: bytes, *, max_bytes: int, where: str = "photo 1") -> PreparedPhoto:
     """Check one upload and return its cleaned form; raises Invalid(field="photos") saying what is wrong."""
     if not data:
-        raise Invalid(f"{where}: the file is empty", field="photos")
+        raise Invalid(gettext_noop("%(where)s: the file is empty"), field="photos", where=where)
     if len(data) > max_bytes:
         raise Invalid(
-            f"{where}: {len(data):,} bytes is over the limit of {max_bytes:,} bytes", field="photos"
+            gettext_noop("%(where)s: %(size)s bytes is over the limit of %(limit)s bytes"),
+            field="photos",
+            where=where,
+            size=f"{len(data):,}",
+            limit=f"{max_bytes:,}",
         )
     image = _open_checked(data, where)
     fmt = str(image.format)
@@ -126,5 +140,10 @@ def prepare_photo(data: bytes, *, max_bytes: int, where: str = "photo 1") -> Pre
 def prepare_photos(files: list[bytes], *, max_count: int, max_bytes: int) -> list[PreparedPhoto]:
     """All photos of one report, all checked before any is stored."""
     if len(files) > max_count:
-        raise Invalid(f"at most {max_count} photos per report ({len(files)} sent)", field="photos")
+        raise Invalid(
+            gettext_noop("at most %(maximum)s photos per report (%(sent)s sent)"),
+            field="photos",
+            maximum=max_count,
+            sent=len(files),
+        )
     return [prepare_photo(data, max_bytes=max_bytes, where=f"photo {i}") for i, data in enumerate(files, 1)]

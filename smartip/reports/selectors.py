@@ -9,7 +9,7 @@ from django.utils import timezone
 from smartip.accounts.models import Role, User
 from smartip.accounts.permissions import has_role
 from smartip.cities.models import City, Department
-from smartip.core.errors import Forbidden, Invalid
+from smartip.core.errors import Forbidden, Invalid, gettext_noop
 from smartip.reports import permissions
 from smartip.reports.models import OPEN_STATES, Category, Report, ReportQuerySet, ReportUpdate, Status
 
@@ -28,10 +28,19 @@ def check_point(lat: float, lon: float, *, city: City | None = None, field: str 
     """Coordinates in range (and inside the city when one is given), else Invalid."""
     if not (-90.0 <= lat <= 90.0) or not (-180.0 <= lon <= 180.0) or lat != lat or lon != lon:
         raise Invalid(
-            f"coordinates ({lat}, {lon}) are out of range (lat -90..90, long -180..180)", field=field
+            gettext_noop("coordinates (%(lat)s, %(lon)s) are out of range (lat -90..90, long -180..180)"),
+            field=field,
+            lat=lat,
+            lon=lon,
         )
     if city is not None and not city.contains(lat, lon):
-        raise Invalid(f"({lat}, {lon}) is outside {city.name}", field=field)
+        raise Invalid(
+            gettext_noop("(%(lat)s, %(lon)s) is outside %(city)s"),
+            field=field,
+            lat=lat,
+            lon=lon,
+            city=city.name,
+        )
 
 
 def search_reports(

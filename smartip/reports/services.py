@@ -19,7 +19,7 @@ from smartip.accounts.models import User
 from smartip.accounts.permissions import is_city_staff
 from smartip.cities.models import City, Department
 from smartip.core import geo
-from smartip.core.errors import Conflict, Forbidden, Invalid
+from smartip.core.errors import Conflict, Forbidden, Invalid, gettext_noop
 from smartip.reports import notify, permissions
 from smartip.reports.attributes import validate_attributes
 from smartip.reports.models import (
@@ -63,16 +63,27 @@ def clean_text(text: str, *, field: str, required: bool = True, max_chars: int =
     """Plain text only: HTML (tags or entities) and control characters are refused, not silently stripped."""
     text = (text or "").strip()
     if required and not text:
-        raise Invalid(f"{field} must not be empty", field=field)
+        raise Invalid(gettext_noop("%(field_name)s must not be empty"), field=field, field_name=field)
     if len(text) > max_chars:
-        raise Invalid(f"{field} is {len(text)} characters; at most {max_chars}", field=field)
+        raise Invalid(
+            gettext_noop("%(field_name)s is %(length)s characters; at most %(maximum)s"),
+            field=field,
+            field_name=field,
+            length=len(text),
+            maximum=max_chars,
+        )
     found = _HTML.search(text)
     if found:
         raise Invalid(
-            f"{field}: HTML is not allowed (found {found.group(0)!r}); write plain text", field=field
+            gettext_noop("%(field_name)s: HTML is not allowed (found %(found)s); write plain text"),
+            field=field,
+            field_name=field,
+            found=repr(found.group(0)),
         )
     if _CONTROL.search(text):
-        raise Invalid(f"{field}: control characters are not allowed", field=field)
+        raise Invalid(
+            gettext_noop("%(field_name)s: control characters are not allowed"), field=field, field_name=field
+        )
     return text
 
 
@@ -125,7 +136,11 @@ def _read_upload(upload: Any, max_bytes: int, index: int) -> bytes:
     size = getattr(upload, "size", None)
     if size is not None and size > max_bytes:
         raise Invalid(
-            f"photo {index}: {size:,} bytes is over the limit of {max_bytes:,} bytes", field="photos"
+            gettext_noop("photo %(index)s: %(size)s bytes is over the limit of %(limit)s bytes"),
+            field="photos",
+            index=index,
+            size=f"{size:,}",
+            limit=f"{max_bytes:,}",
         )
     return bytes(upload.read(max_bytes + 1))
 
@@ -133,7 +148,12 @@ def _read_upload(upload: Any, max_bytes: int, index: int) -> bytes:
 def _prepare_uploads(photos: Sequence[Any]) -> list[PreparedPhoto]:
     max_bytes, max_count = settings.REPORT_PHOTO_MAX_BYTES, settings.REPORT_MAX_PHOTOS
     if len(photos) > max_count:
-        raise Invalid(f"at most {max_count} photos per report ({len(photos)} sent)", field="photos")
+        raise Invalid(
+            gettext_noop("at most %(maximum)s photos per report (%(sent)s sent)"),
+            field="photos",
+            maximum=max_count,
+            sent=len(photos),
+        )
     data = [_read_upload(p, max_bytes, i) for i, p in enumerate(photos, 1)]
     return prepare_photos(data, max_count=max_count, max_bytes=max_bytes)
 
@@ -143,12 +163,14 @@ def _check_contact(contact_email: str, media_url: str) -> None:
         if contact_email:
             validate_email(contact_email)
     except ValidationError:
-        raise Invalid(f"{contact_email!r} is not an email address", field="email") from None
+        raise Invalid(
+            gettext_noop("%(email)s is not an email address"), field="email", email=repr(contact_email)
+        ) from None
     try:
         if media_url:
             URLValidator(schemes=["http", "https"])(media_url)
     except ValidationError:
-        raise Invalid("media_url must be an http(s) URL", field="media_url") from None
+        raise Invalid(gettext_noop("media_url must be an http(s) URL"), field="media_url") from None
 
 
 def create_report(
@@ -172,7 +194,12 @@ def create_report(
 ) -> Report:
     """Validate everything, then store the report, its photos (metadata stripped) and an audit entry."""
     if category.city_id != city.pk or not category.is_active:
-        raise Invalid(f"{category.service_code!r} is not an active service in {city}", field="service_code")
+        raise Invalid(
+            gettext_noop("%(code)s is not an active service in %(city)s"),
+            field="service_code",
+            code=repr(category.service_code),
+            city=city,
+        )
     check_point(lat, lon, city=city)
     description = clean_text(description, field="description")
     answers = validate_attributes(category.attributes, attributes)
@@ -182,7 +209,7 @@ def create_report(
     device_id = clean_text(device_id, field="device_id", required=False, max_chars=200)
     _check_contact(contact_email, media_url)
     if assisted_by is not None and not is_city_staff(assisted_by, city):
-        raise Forbidden("only this city's staff may enter a report on someone's behalf")
+        raise Forbidden(gettext_noop("only this city's staff may enter a report on someone's behalf"))
     prepared = _prepare_uploads(photos)
 
     report = Report.objects.create(
@@ -253,9 +280,9 @@ def _public_update(
 
 def support(*, report: Report, user: User) -> Report:
     """ "Me too": idempotent; the count is kept on the report for lists."""
-    _require(permissions.can_support(user, report), "you cannot support this report")
+    _require(permissions.can_support(user, report), gettext_noop("you cannot support this report"))
     if not report.is_open:
-        raise Conflict("this report is no longer open", field="status")
+        raise Conflict(gettext_noop("this report is no longer open"), field="status")
     if not report.supporters.filter(pk=user.pk).exists():
         report.supporters.add(user)
         report.support_count = report.supporters.count()
@@ -266,23 +293,42 @@ def support(*, report: Report, user: User) -> Report:
 
 def _check_transition(report: Report, status: str, reason: str) -> None:
     if status not in Status.values:
-        raise Invalid(f"unknown status {status!r}; one of {Status.values}", field="status")
+        raise Invalid(
+            gettext_noop("unknown status %(status)s; one of %(choices)s"),
+            field="status",
+            status=repr(status),
+            choices=Status.values,
+        )
     if status == report.status:
-        raise Conflict(f"the report is already {report.get_status_display()}", field="status")
+        raise Conflict(
+            gettext_noop("the report is already %(status)s"),
+            field="status",
+            status=report.get_status_display(),
+        )
     if not report.is_open:
-        raise Conflict("a fixed or closed report can only be reopened", field="status")
+        raise Conflict(gettext_noop("a fixed or closed report can only be reopened"), field="status")
     if status in _FORWARD and _FORWARD.index(status) < _FORWARD.index(report.status):
-        raise Conflict(f"cannot go back from {report.status} to {status}", field="status")
+        raise Conflict(
+            gettext_noop("cannot go back from %(current)s to %(status)s"),
+            field="status",
+            current=report.status,
+            status=status,
+        )
     if status == Status.CLOSED and reason not in CloseReason.values:
-        raise Invalid(f"closing needs a reason, one of {CloseReason.values}", field="reason")
+        raise Invalid(
+            gettext_noop("closing needs a reason, one of %(choices)s"),
+            field="reason",
+            choices=CloseReason.values,
+        )
     if status != Status.CLOSED and reason:
-        raise Invalid("a reason is only given when closing", field="reason")
+        raise Invalid(gettext_noop("a reason is only given when closing"), field="reason")
 
 
 def change_status(*, report: Report, by: User, status: str, reason: str = "", text: str = "") -> Report:
     """Move forward along open → acknowledged → in progress → fixed | closed (with a reason)."""
     _require(
-        permissions.can_change_status(by, report), "only the report's department or a moderator may do this"
+        permissions.can_change_status(by, report),
+        gettext_noop("only the report's department or a moderator may do this"),
     )
     _check_transition(report, status, reason)
     text = clean_text(text, field="text", required=False)
@@ -299,7 +345,12 @@ def change_status(*, report: Report, by: User, status: str, reason: str = "", te
 def add_update(*, report: Report, by: User, text: str, public: bool = True) -> ReportUpdate:
     """A public update (notifies reporter and supporters) or an internal note (never shown publicly)."""
     allowed = permissions.can_comment_public(by, report) if public else permissions.can_add_note(by, report)
-    _require(allowed, "you may not add an update here" if public else "only the department may add notes")
+    _require(
+        allowed,
+        gettext_noop("you may not add an update here")
+        if public
+        else gettext_noop("only the department may add notes"),
+    )
     text = clean_text(text, field="text")
     kind = ReportUpdate.Kind.COMMENT if public else ReportUpdate.Kind.NOTE
     update = _public_update(report, by=by, kind=kind, text=text, public=public)
@@ -309,11 +360,19 @@ def add_update(*, report: Report, by: User, text: str, public: bool = True) -> R
 
 
 def reassign(*, report: Report, by: User, department: Department) -> Report:
-    _require(permissions.can_reassign(by, report), "only the report's department or a moderator may reassign")
+    _require(
+        permissions.can_reassign(by, report),
+        gettext_noop("only the report's department or a moderator may reassign"),
+    )
     if department.city_id != report.city_id:
-        raise Invalid(f"{department} is not a department of {report.city}", field="department")
+        raise Invalid(
+            gettext_noop("%(department)s is not a department of %(city)s"),
+            field="department",
+            department=department,
+            city=report.city,
+        )
     if department.pk == report.department_id:
-        raise Conflict("the report is already with this department", field="department")
+        raise Conflict(gettext_noop("the report is already with this department"), field="department")
     old = report.department
     report.department = department
     _touch(report, "department")
@@ -324,9 +383,11 @@ def reassign(*, report: Report, by: User, department: Department) -> Report:
 
 def reopen(*, report: Report, by: User, text: str = "") -> Report:
     """ "Fixed but not fixed": the reporter or staff reopen a fixed or closed report."""
-    _require(permissions.can_reopen(by, report), "only the reporter or the department may reopen")
+    _require(
+        permissions.can_reopen(by, report), gettext_noop("only the reporter or the department may reopen")
+    )
     if report.is_open:
-        raise Conflict("the report is still open", field="status")
+        raise Conflict(gettext_noop("the report is still open"), field="status")
     text = clean_text(text, field="text", required=False)
     old = report.status
     report.status, report.close_reason, report.duplicate_of = Status.OPEN, "", None
@@ -340,12 +401,15 @@ def reopen(*, report: Report, by: User, text: str = "") -> Report:
 
 def mark_duplicate(*, report: Report, by: User, original: Report) -> Report:
     """Close as a duplicate and move its reporter and supporters onto the original (which they then follow)."""
-    _require(permissions.can_mark_duplicate(by, report), "only the department or a moderator may do this")
+    _require(
+        permissions.can_mark_duplicate(by, report),
+        gettext_noop("only the department or a moderator may do this"),
+    )
     original = original.duplicate_of or original
     if original.pk == report.pk or original.city_id != report.city_id:
-        raise Invalid("the original must be another report of the same city", field="original")
+        raise Invalid(gettext_noop("the original must be another report of the same city"), field="original")
     if not report.is_open:
-        raise Conflict("only an open report can be marked as a duplicate", field="status")
+        raise Conflict(gettext_noop("only an open report can be marked as a duplicate"), field="status")
     followers = list(report.supporters.all()) + ([report.reporter] if report.reporter else [])
     merged = [u for u in followers if u.pk != original.reporter_id]
     original.supporters.add(*merged)
@@ -373,7 +437,7 @@ def _hide_threshold(city: City) -> int:
 
 def flag(*, report: Report, by: User, reason: str = "") -> Report:
     """One flag per person; after N open flags the report is hidden until a moderator reviews it."""
-    _require(permissions.can_flag(by, report), "you cannot flag this report")
+    _require(permissions.can_flag(by, report), gettext_noop("you cannot flag this report"))
     reason = clean_text(reason, field="reason", required=False, max_chars=300)
     _, created = ReportFlag.objects.get_or_create(report=report, user=by, defaults={"reason": reason})
     if not created:
@@ -392,7 +456,7 @@ def flag(*, report: Report, by: User, reason: str = "") -> Report:
 
 def moderate(*, report: Report, by: User, hide: bool | None = None, description: str | None = None) -> Report:
     """A moderator edits the description and/or hides or shows the report; open flags count as reviewed."""
-    _require(permissions.can_moderate(by, report), "only a moderator may moderate reports")
+    _require(permissions.can_moderate(by, report), gettext_noop("only a moderator may moderate reports"))
     changes: dict[str, Any] = {}
     if description is not None:
         description = clean_text(description, field="description")

@@ -2,6 +2,8 @@
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import translation
+from django.utils.translation import gettext
 
 from smartip.reports.models import AuditEntry, Report, ReportPhoto, ServiceToken
 from tests.reports.conftest import image_bytes
@@ -158,3 +160,23 @@ def test_status_change_bad_input(client, make_report, users):
     assert _counts() == before
     report.refresh_from_db()
     assert report.status == "open"
+
+
+def test_errors_arrive_in_the_language_asked_for(client, categories, users):
+    """The message is the catalogue's German, filled with the values (read through gettext, not typed)."""
+    outside = "(%(lat)s, %(lon)s) is outside %(city)s"
+    client.force_login(users["citizen"])
+    data = {
+        "city": "manchester",
+        "service_code": "pothole",
+        "lat": "50.1",
+        "lon": "7.0",
+        "description": "A hole",
+    }
+    resp = client.post("/api/reports/", data, HTTP_ACCEPT_LANGUAGE="de")
+    assert resp.status_code == 400, resp.content
+    error = resp.json()["error"]
+    with translation.override("de"):
+        expected = gettext(outside) % {"lat": 50.1, "lon": 7.0, "city": "Manchester"}
+    assert error == {"code": "invalid", "field": "lat", "message": expected}
+    assert expected != outside % {"lat": 50.1, "lon": 7.0, "city": "Manchester"}

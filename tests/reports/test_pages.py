@@ -3,7 +3,6 @@ staff actions through the page forms, and pinned query counts on the list pages.
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
 
 from smartip.reports.models import Report, ReportPhoto, ReportUpdate, Status
 from tests.reports.conftest import image_bytes
@@ -12,28 +11,6 @@ pytestmark = pytest.mark.django_db
 
 SCRIPT = "<script>alert('x')</script>"
 HTMX = {"HTTP_HX_REQUEST": "true"}
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    """The role users are made with passwords; a fast hasher keeps fixture set-up from dominating the run."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def as_user(manchester):
-    """as_user(user or None) -> a new test client, logged in (or not), with Manchester as the current city."""
-
-    def login(user):
-        client = Client()
-        if user is not None:
-            client.force_login(user)
-        session = client.session
-        session["city"] = manchester.slug
-        session.save()
-        return client
-
-    return login
 
 
 def _form_data(category, lat, lon, **extra):
