@@ -1,6 +1,13 @@
 """Recount every pabulib file that publishes its winners with the rule it declares; compare; time it.
 
     .venv/bin/python benchmarks/pb_official.py [--json] [--limit N] [--no-reference] [FILE_PATTERN]
+    .venv/bin/python benchmarks/pb_official.py --all-mes [--check-steps] [FILE_PATTERN]
+
+`--all-mes` counts the four equal-shares rules on every approval file, whatever it declares, and prints per rule
+the total CPU seconds, the files over 1 s and the slowest ten (after one warm-up count that loads the compiled
+kernel, reported apart). `--check-steps` also recounts the add-one loop by its step-by-step definition (one
+`official_mes.run` per +1 step, rational where floats are too close; the rational definition itself where the
+loop is short) and reports every file whose outcome differs.
 
 Declared winners are the projects with `selected == 1`. Projects marked 2 or 3 ("funded for another reason":
 Poznań's 80% rule = 2, reserve funds = 3) are left out of the comparison, except that for Poznań the project
@@ -29,6 +36,7 @@ from smartip.budgeting.rules.official import (  # noqa: E402
     declared_rule,
 )
 from smartip.budgeting.rules.official_add1 import add1_fast, add1_step_by_step  # noqa: E402
+from smartip.budgeting.rules.official_mes import run  # noqa: E402
 
 
 def file_scores(pb: object) -> list[float] | None:
@@ -81,13 +89,22 @@ def main() -> int:
     ap.add_argument("--limit", type=int, default=0)
     ap.add_argument("--no-reference", action="store_true", help="skip step-by-step and pabutools timings")
     ap.add_argument(
-        "--all-mes", action="store_true", help="also time equalshares/add1 on every approval file (slow)"
+        "--all-mes", action="store_true", help="time the equal-shares rules on every approval file instead"
+    )
+    ap.add_argument(
+        "--check-steps", action="store_true", help="with --all-mes: compare add1 with the step-by-step loop"
     )
     args = ap.parse_args()
     if not DATA.is_dir():
         print(f"no data at {DATA}", file=sys.stderr)
         return 2
     files = sorted(DATA.glob(args.pattern))[: args.limit or None]
+    warm_up_s = _warm_up()
+    if args.all_mes:
+        everywhere = _mes_everywhere(files, args.check_steps)
+        everywhere["warm_up_cpu_s"] = warm_up_s
+        _print_everywhere(everywhere, args.json)
+        return 1 if everywhere["differ"] else 0
     per_rule: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     differ, timings, reference = [], [], []
     for path in files:
@@ -131,42 +148,116 @@ def main() -> int:
         ],
         "differ": differ,
         "equalshares_reference": reference,
+        "warm_up_cpu_s": warm_up_s,
     }
-    if args.all_mes:
-        report["mes_add1_everywhere"] = _mes_everywhere(files)
     _print(report, args.json)
     return 0
 
 
-def _mes_everywhere(files: list[Path]) -> dict[str, object]:
-    """equalshares/add1 on every approval file, whatever it declares: time and MES counts."""
-    rows = []
+def _warm_up() -> float:
+    """CPU seconds of a first add-one count: loads (or compiles, the first time on a machine) the numba kernel."""
+    cpu0 = time.process_time()
+    count_official(to_election(read_pb(DATA / "Netherlands_Assen_2024.pb")), "equalshares/add1")
+    return round(time.process_time() - cpu0, 3)
+
+
+MES_RULES = ("equalshares", "equalshares-comparison", "equalshares/add1", "equalshares/add1-comparison")
+
+
+def _mes_everywhere(files: list[Path], check_steps: bool) -> dict[str, object]:
+    """Every equal-shares rule on every approval file, whatever it declares: CPU seconds per count."""
+    report: dict[str, object] = {}
+    rows: dict[str, list[tuple[float, str, object]]] = {r: [] for r in MES_RULES}
+    differ, checked = [], {"everything fits": 0, "run per step": 0, "also rational": 0, "steps": 0}
     for path in files:
         pb = read_pb(path)
         if pb.meta.get("vote_type") not in ("approval", "choose-1"):
             continue
         election = to_election(pb)
-        t0, cpu0 = time.perf_counter(), time.process_time()
-        outcome = count_official(election, "equalshares/add1")
-        counts = outcome.details.get("mes_counts")
-        rows.append(
-            (time.perf_counter() - t0, path.name, counts, election.n_voters, time.process_time() - cpu0)
-        )
-        print(f"{rows[-1][0]:8.3f} s {path.name}", file=sys.stderr)
-    rows.sort(reverse=True)
-    seconds = [r[0] for r in rows]
-    cpu = [r[4] for r in rows]
+        for rule in MES_RULES:
+            cpu0 = time.process_time()
+            outcome = count_official(election, rule)
+            rows[rule].append((time.process_time() - cpu0, path.name, outcome.details.get("mes_counts")))
+            if rule == "equalshares/add1" and check_steps:
+                diff = _differs_from_steps(election, outcome, checked)
+                if diff:
+                    differ.append({"file": path.name, **diff})
+        print(f"{rows['equalshares/add1'][-1][0]:8.3f} s {path.name}", file=sys.stderr)
+    report["rules"] = {rule: _summary(r) for rule, r in rows.items()}
+    report["checked_against_steps"] = checked
+    report["differ"] = differ
+    return report
+
+
+def _summary(rows: list[tuple[float, str, object]]) -> dict[str, object]:
+    rows = sorted(rows, reverse=True)
     return {
         "files": len(rows),
-        "total_s": round(sum(seconds), 2),
-        "median_s": round(seconds[len(seconds) // 2], 4) if seconds else None,
-        "over_1s": sum(s > 1 for s in seconds),
-        "cpu_over_1s": sum(s > 1 for s in cpu),
-        "slowest": [
-            {"seconds": round(s, 3), "cpu_seconds": round(u, 3), "file": f, "mes_counts": c, "voters": n}
-            for s, f, c, n, u in rows[:15]
-        ],
+        "total_cpu_s": round(sum(r[0] for r in rows), 2),
+        "over_1s": sum(r[0] > 1 for r in rows),
+        "slowest": [{"cpu_seconds": round(s, 3), "file": f, "mes_counts": c} for s, f, c in rows[:10]],
     }
+
+
+EXACT_WORK = 100_000  # steps x supporter entries up to which the rational definition runs too (minutes)
+
+
+def _differs_from_steps(
+    election: object, outcome: object, checked: dict[str, int]
+) -> dict[str, object] | None:
+    """The add-one loop by its definition, one count per +1 step; None when it gives `outcome`'s result.
+
+    Counts in `checked` how each file was compared: every loop by `official_mes.run` per step (floats, exact
+    where too close: itself tested against the rational run), short ones also by the rational definition.
+    """
+    t = approval_types(election)  # type: ignore[arg-type]
+    budget, n = int(election.budget), max(1, election.n_voters)  # type: ignore[attr-defined]
+    base = Fraction(budget // n)
+    if sum(t.costs) <= budget:  # counted as plain MES (everything fits)
+        checked["everything fits"] += 1
+        return None
+    kept, kept_b, j = run(t, base).winners, base, 0
+    while not set(t.selectable()) <= set(kept):
+        j += 1
+        nxt = run(t, base + j).winners
+        if sum(t.costs[c] for c in nxt) > budget:
+            break
+        kept, kept_b = nxt, base + j
+    checked["run per step"] += 1
+    checked["steps"] += j
+    if j * sum(len(s) for s in t.supporters) <= EXACT_WORK:
+        checked["also rational"] += 1
+        exact = add1_step_by_step(t, budget, base, base)
+        if (exact.run.winners, exact.per_voter) != (kept, kept_b):
+            return {"definition": "rational", "per_voter": float(exact.per_voter)}
+    got = [election.project_ids.index(p) for p in outcome.selected]  # type: ignore[attr-defined]
+    if got != kept or Fraction(outcome.details["per_voter_budget"]) != kept_b:  # type: ignore[attr-defined]
+        return {"definition": "run per step", "per_voter": float(kept_b), "steps": j}
+    return None
+
+
+def _print_everywhere(report: dict, as_json: bool) -> None:  # type: ignore[type-arg]
+    if as_json:
+        print(json.dumps(report, indent=1))
+        return
+    print(f"compiled kernel load / first count: {report['warm_up_cpu_s']} s CPU (once per process)")
+    for rule, r in report["rules"].items():
+        print(
+            f"\n{rule}: {r['files']} approval files, total {r['total_cpu_s']} s CPU, "
+            f"{r['over_1s']} over 1 s; slowest:"
+        )
+        for s in r["slowest"]:
+            print(f"  {s['cpu_seconds']:8.3f} s  counts={s['mes_counts']}  {s['file']}")
+    checked = report["checked_against_steps"]
+    if checked["run per step"] + checked["everything fits"]:
+        print(
+            f"\nadd1 vs the step-by-step definition: {checked['run per step']} loops ({checked['steps']} steps) "
+            f"counted by official_mes.run per step, {checked['also rational']} of them also by the rational "
+            f"definition; {checked['everything fits']} files where everything fits (plain MES); "
+            f"{len(report['differ'])} differ"
+        )
+        for d in report["differ"]:
+            print(f"  {d}")
 
 
 def _reference_times(path: Path, election: object, seconds: float) -> dict[str, object]:
@@ -192,6 +283,9 @@ def _print(report: dict, as_json: bool) -> None:  # type: ignore[type-arg]
     if as_json:
         print(json.dumps(report, indent=1))
         return
+    print(
+        f"compiled kernel load / first count: {report['warm_up_cpu_s']} s CPU (once per process, not below)\n"
+    )
     print(f"{'declared rule':32} {'agree':>6} {'files':>6} {'rate':>7}")
     for rule, r in report["agreement"].items():
         print(f"{rule:32} {r['agree']:6} {r['files']:6} {100 * r['rate']:6.1f}%")
@@ -202,18 +296,6 @@ def _print(report: dict, as_json: bool) -> None:  # type: ignore[type-arg]
     for d in report["differ"]:
         print(f"  {d['file']} [{d['rule']} as {d['counted_as']}] missing={d['missing']} extra={d['extra']}")
         print(f"      {d['diagnosis']}")
-    if "mes_add1_everywhere" in report:
-        everywhere = report["mes_add1_everywhere"]
-        print(
-            f"\nequalshares/add1 on all {everywhere['files']} approval files: total {everywhere['total_s']} s, "
-            f"median {everywhere['median_s']} s, {everywhere['over_1s']} over 1 s "
-            f"({everywhere['cpu_over_1s']} over 1 s of CPU); slowest:"
-        )
-        for r in everywhere["slowest"]:
-            print(
-                f"  {r['seconds']:8.3f} s (cpu {r['cpu_seconds']:.3f} s)  counts={r['mes_counts']}  "
-                f"voters={r['voters']}  {r['file']}"
-            )
     if report["equalshares_reference"]:
         print("\nequal shares, fast vs step-by-step definition vs pabutools (add1):")
         for r in report["equalshares_reference"]:

@@ -1,15 +1,22 @@
 """The PB JSON API: the same services and permissions as the pages."""
 
+from typing import Any
+
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from ninja import Router, Status
 from ninja.pagination import PageNumberPagination, paginate
 
 from smartip.accounts.auth import REQUIRED
+from smartip.accounts.models import User
 from smartip.budgeting import services
 from smartip.budgeting.io import export_pabulib
 from smartip.budgeting.models import BudgetArea, Milestone, Outcome, Phase, Process, Project, Proposal
+from smartip.budgeting.process_admin import district_in
 from smartip.budgeting.schemas import (
+    AreaIn,
+    AreaOut,
+    AreaPatch,
     AssistedBallotIn,
     BallotIn,
     BallotOut,
@@ -20,13 +27,16 @@ from smartip.budgeting.schemas import (
     MilestoneOut,
     OutcomeOut,
     PhaseIn,
+    ProcessIn,
     ProcessOut,
+    ProcessPatch,
     ProjectOut,
     ProposalIn,
     ProposalOut,
     ReviewIn,
 )
-from smartip.core.errors import Forbidden, Invalid, NotFound
+from smartip.cities.models import City
+from smartip.core.errors import Forbidden, Invalid, NotFound, gettext_noop
 
 router = Router(tags=["budgeting"])
 PUBLIC_RESULTS = (Phase.RESULTS, Phase.DELIVERY)
@@ -35,18 +45,18 @@ PUBLIC_RESULTS = (Phase.RESULTS, Phase.DELIVERY)
 def _process(request: HttpRequest, process_id: int) -> Process:
     process = Process.objects.select_related("city").filter(pk=process_id).first()
     if process is None or (process.phase == Phase.DRAFT and not services.can_manage(request.user, process)):
-        raise NotFound("no such process", field="process_id")
+        raise NotFound(gettext_noop("no such process"), field="process_id")
     return process
 
 
 def _area(process: Process, area_id: int) -> BudgetArea:
     area = process.areas.filter(pk=area_id).first()
     if area is None:
-        raise Invalid("no such budget in this process", field="area_id")
+        raise Invalid(gettext_noop("no such budget in this process"), field="area_id")
     return area
 
 
-def _process_out(p: Process) -> ProcessOut:
+def process_out(p: Process) -> ProcessOut:
     return ProcessOut(
         id=p.pk,
         city=p.city.slug,
@@ -62,12 +72,19 @@ def _process_out(p: Process) -> ProcessOut:
         rule=p.rule,
         verification=p.verification,
         currency=p.currency,
+        district_id=p.district_id,
+        min_age=p.min_age,
+        proposals_open=p.proposals_open,
+        review_open=p.review_open,
         voting_open=p.voting_open,
         voting_close=p.voting_close,
-        areas=[
-            {"id": a.pk, "name": a.name, "budget": a.budget, "category": a.category} for a in p.areas.all()
-        ],
+        results_on=p.results_on,
+        areas=[_area_out(a) for a in p.areas.all()],
     )
+
+
+def _area_out(a: BudgetArea) -> AreaOut:
+    return AreaOut(id=a.pk, name=a.name, budget=a.budget, category=a.category, district_id=a.district_id)
 
 
 def _proposal_out(p: Proposal) -> ProposalOut:
@@ -92,18 +109,84 @@ def list_processes(request: HttpRequest, city: str | None = None) -> list[Proces
     qs = Process.objects.public().select_related("city").prefetch_related("areas")
     if city:
         qs = qs.filter(city__slug=city)
-    return [_process_out(p) for p in qs]
+    return [process_out(p) for p in qs]
 
 
 @router.get("/processes/{process_id}", response=ProcessOut)
 def process_detail(request: HttpRequest, process_id: int) -> ProcessOut:
-    return _process_out(_process(request, process_id))
+    return process_out(_process(request, process_id))
+
+
+def _settings(city: City, given: dict[str, Any]) -> dict[str, Any]:
+    """Payload fields as service keywords: `district_id` becomes the city's district."""
+    if "district_id" in given:
+        given["district"] = district_in(city, given.pop("district_id"))
+    return given
+
+
+def create_from(payload: ProcessIn, by: User | None) -> Process:
+    """Create the process and its budgets described by the API body (also `smartip pb create --file`).
+    The caller owns the transaction: a refused budget must undo the process."""
+    city = City.objects.filter(slug=payload.city).first()
+    if city is None:
+        raise NotFound(gettext_noop("no such city"), field="city")
+    given = payload.model_dump(exclude_unset=True, exclude={"city", "title", "budget", "areas"})
+    process = services.create_process(
+        city=city, by=by, title=payload.title, budget=payload.budget, **_settings(city, given)
+    )
+    for area in payload.areas:
+        _add_area(process, by, area)
+    return process
+
+
+@router.post("/processes", response={201: ProcessOut}, auth=REQUIRED)
+def create_process(request: HttpRequest, payload: ProcessIn) -> Status[ProcessOut]:
+    """A new process in the draft phase (the city's process managers); open proposals with .../phase."""
+    return Status(201, process_out(create_from(payload, request.user)))
+
+
+@router.patch("/processes/{process_id}", response=ProcessOut, auth=REQUIRED)
+def update_process(request: HttpRequest, process_id: int, payload: ProcessPatch) -> ProcessOut:
+    process = _process(request, process_id)
+    changes = _settings(process.city, payload.model_dump(exclude_unset=True))
+    return process_out(services.update_process(process=process, by=request.user, **changes))
+
+
+def _add_area(process: Process, by: User | None, payload: AreaIn) -> BudgetArea:
+    return services.add_area(
+        process=process,
+        by=by,
+        name=payload.name,
+        budget=payload.budget,
+        district=district_in(process.city, payload.district_id),
+        category=payload.category,
+    )
+
+
+@router.post("/processes/{process_id}/areas", response={201: AreaOut}, auth=REQUIRED)
+def add_area(request: HttpRequest, process_id: int, payload: AreaIn) -> Status[AreaOut]:
+    return Status(201, _area_out(_add_area(_process(request, process_id), request.user, payload)))
+
+
+@router.patch("/processes/{process_id}/areas/{area_id}", response=AreaOut, auth=REQUIRED)
+def update_area(request: HttpRequest, process_id: int, area_id: int, payload: AreaPatch) -> AreaOut:
+    process = _process(request, process_id)
+    changes = _settings(process.city, payload.model_dump(exclude_unset=True))
+    area = services.update_area(area=_area(process, area_id), by=request.user, **changes)
+    return _area_out(area)
+
+
+@router.delete("/processes/{process_id}/areas/{area_id}", response={204: None}, auth=REQUIRED)
+def remove_area(request: HttpRequest, process_id: int, area_id: int) -> Status[None]:
+    process = _process(request, process_id)
+    services.remove_area(area=_area(process, area_id), by=request.user)
+    return Status(204, None)
 
 
 @router.post("/processes/{process_id}/phase", response=ProcessOut, auth=REQUIRED)
 def set_phase(request: HttpRequest, process_id: int, payload: PhaseIn) -> ProcessOut:
     process = services.set_phase(process=_process(request, process_id), by=request.user, phase=payload.phase)
-    return _process_out(process)
+    return process_out(process)
 
 
 @router.get("/processes/{process_id}/proposals", response=list[ProposalOut])
@@ -137,7 +220,7 @@ def submit_proposal(request: HttpRequest, process_id: int, payload: ProposalIn) 
 def _proposal(request: HttpRequest, proposal_id: int) -> Proposal:
     proposal = Proposal.objects.select_related("process__city", "area").filter(pk=proposal_id).first()
     if proposal is None:
-        raise NotFound("no such proposal", field="proposal_id")
+        raise NotFound(gettext_noop("no such proposal"), field="proposal_id")
     _process(request, proposal.process_id)
     return proposal
 
@@ -239,7 +322,7 @@ def results(request: HttpRequest, process_id: int) -> list[OutcomeOut]:
     process = _process(request, process_id)
     manager = services.can_manage(request.user, process)
     if process.phase not in PUBLIC_RESULTS and not manager:
-        raise Forbidden("results are published after voting closes")
+        raise Forbidden(gettext_noop("results are published after voting closes"))
     qs = Outcome.objects.filter(area__process=process)
     if not manager:
         qs = qs.filter(is_official=True)
@@ -251,7 +334,7 @@ def export(request: HttpRequest, process_id: int) -> HttpResponse:
     """The ballots as a pabulib file, so anyone can recount (public once results are out)."""
     process = _process(request, process_id)
     if process.phase not in PUBLIC_RESULTS and not services.can_manage(request.user, process):
-        raise Forbidden("ballots are published with the results")
+        raise Forbidden(gettext_noop("ballots are published with the results"))
     services.audit_export(process=process, by=request.user)
     response = HttpResponse(export_pabulib(process=process), content_type="text/plain; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{process.city.slug}_{process.slug}.pb"'

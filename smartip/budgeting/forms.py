@@ -10,7 +10,17 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from smartip.budgeting.models import PHASE_ORDER, BallotKind, BudgetArea, Phase, Project, Proposal
+from smartip.budgeting.models import (
+    PHASE_ORDER,
+    BallotKind,
+    BudgetArea,
+    Phase,
+    Project,
+    Proposal,
+    Verification,
+)
+from smartip.budgeting.process_admin import BALLOT_FIELDS, DATE_FIELDS, ELIGIBILITY_FIELDS, FROZEN_FIELDS
+from smartip.cities.models import Neighbourhood
 
 
 class ProposalForm(forms.Form):
@@ -194,3 +204,132 @@ class MilestoneForm(forms.Form):
         required=False,
         choices=[("", _("(unchanged)")), *Project.Delivery.choices],
     )
+
+
+def _date_field(label: str) -> forms.DateField:
+    return forms.DateField(label=label, required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+
+def _count_field(label: str, help_text: str = "") -> forms.IntegerField:
+    return forms.IntegerField(
+        label=label,
+        required=False,
+        min_value=0,
+        help_text=help_text,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric", "min": 0}),
+    )
+
+
+class ProcessForm(forms.Form):
+    """A process's settings (new or edit). Once voting has opened, what voters saw is shown but disabled:
+    Django then ignores any posted value for it. The services decide what is valid."""
+
+    title = forms.CharField(label=_("Title"), max_length=200)
+    slug = forms.SlugField(
+        label=_("Web address"),
+        max_length=120,
+        required=False,
+        help_text=_("The last part of the address, e.g. parks-2027. Empty: made from the title."),
+    )
+    description = forms.CharField(
+        label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 5})
+    )
+    budget = forms.DecimalField(
+        label=_("Total budget"),
+        max_digits=16,
+        decimal_places=2,
+        widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "any"}),
+        help_text=_(
+            "One budget for the whole city (or the district). You can add budgets per district or "
+            "category afterwards."
+        ),
+    )
+    currency = forms.CharField(label=_("Currency"), max_length=3, initial="EUR", help_text=_("e.g. EUR"))
+    proposals_open = _date_field(_("Proposals open"))
+    review_open = _date_field(_("Review starts"))
+    voting_open = _date_field(_("Voting opens"))
+    voting_close = _date_field(_("Voting closes"))
+    results_on = _date_field(_("Results published"))
+    ballot_kind = forms.ChoiceField(label=_("Ballot"), choices=BallotKind.choices)
+    min_projects = _count_field(_("Minimum number of projects"), _("Empty or 0: no minimum."))
+    max_projects = _count_field(_("Maximum number of projects (k)"), _("Needed for “Approve up to k”."))
+    total_points = _count_field(_("Points to share out"), _("Only for cumulative ballots."))
+    max_points_per_project = _count_field(_("Most points for one project"), _("Only for cumulative ballots."))
+    rule = forms.ChoiceField(label=_("Counting rule"))
+    verification = forms.ChoiceField(label=_("Voter verification"), choices=Verification.choices)
+    district = forms.TypedChoiceField(
+        label=_("District"),
+        coerce=int,
+        required=False,
+        empty_value=None,
+        help_text=_("Only residents of this district may vote. Needs the census list or code letters."),
+    )
+    min_age = _count_field(_("Minimum age"), _("Needs the census list or code letters."))
+
+    SECTIONS = (
+        (_("About"), ("title", "slug", "description", "budget", "currency")),
+        (_("Phases and dates"), DATE_FIELDS),
+        (_("Ballot and counting"), (*BALLOT_FIELDS, "rule")),
+        (_("Who may vote"), ELIGIBILITY_FIELDS),
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        rules: Sequence[tuple[str, str]],
+        districts: Sequence[Neighbourhood],
+        new: bool,
+        frozen: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.districts, self.frozen = {d.pk: d for d in districts}, frozen
+        self.fields["rule"].choices = list(rules)
+        self.fields["district"].choices = [("", _("(the whole city)")), *((d.pk, d.name) for d in districts)]
+        if not districts:  # a city without districts on file: nothing to choose
+            del self.fields["district"]
+        if not new:
+            del self.fields["budget"]
+        for name in FROZEN_FIELDS if frozen else ():
+            if name in self.fields:
+                self.fields[name].disabled = True
+
+    def sections(self) -> list[tuple[str, list[forms.BoundField]]]:
+        return [
+            (legend, [self[name] for name in names if name in self.fields]) for legend, names in self.SECTIONS
+        ]
+
+    def settings(self) -> dict[str, Any]:
+        """The changed settings as service keywords (disabled fields left out; the district as an object)."""
+        data = {
+            name: value
+            for name, value in self.cleaned_data.items()
+            if name != "budget" and not self.fields[name].disabled
+        }
+        if "district" in data:
+            data["district"] = self.districts.get(data["district"] or 0)
+        return data
+
+
+class AreaForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=200, help_text=_("e.g. the district or the theme."))
+    budget = forms.DecimalField(
+        label=_("Budget"),
+        max_digits=16,
+        decimal_places=2,
+        widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "any"}),
+    )
+    district = forms.TypedChoiceField(label=_("District"), coerce=int, required=False, empty_value=None)
+    category = forms.CharField(label=_("Category"), max_length=100, required=False)
+
+    def __init__(self, *args: Any, districts: Sequence[Neighbourhood], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.districts = {d.pk: d for d in districts}
+        self.fields["district"].choices = [("", _("(none)")), *((d.pk, d.name) for d in districts)]
+        if not districts:  # a city without districts on file: nothing to choose
+            del self.fields["district"]
+
+    def values(self) -> dict[str, Any]:
+        data = dict(self.cleaned_data)
+        data["district"] = self.districts.get(data.get("district") or 0)
+        return data

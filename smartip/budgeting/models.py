@@ -257,6 +257,9 @@ class CensusEntry(models.Model):
     district = models.ForeignKey(Neighbourhood, null=True, blank=True, on_delete=models.SET_NULL)
     birth_year = models.PositiveSmallIntegerField(null=True, blank=True)
     claimed = models.BooleanField(default=False)
+    # the voter key (see services.voter_key) of whoever used the code first: the same voter may then vote in
+    # each budget of the process open to them, and no one else may use the code; never shown or exported
+    claimed_by = models.CharField(max_length=64, blank=True)
 
     class Meta:
         constraints = [

@@ -2,7 +2,7 @@ from datetime import date
 from decimal import Decimal
 
 from ninja import Schema
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 
 class AreaOut(Schema):
@@ -10,6 +10,61 @@ class AreaOut(Schema):
     name: str
     budget: Decimal
     category: str
+    district_id: int | None = None
+
+
+class AreaIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(max_length=200)
+    budget: Decimal = Field(description="above 0, at most 2 decimals")
+    district_id: int | None = None
+    category: str = Field(default="", max_length=100)
+
+
+class AreaPatch(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, max_length=200)
+    budget: Decimal | None = None
+    district_id: int | None = None
+    category: str | None = Field(default=None, max_length=100)
+
+
+class ProcessSettings(Schema):
+    """What a manager sets on a process; PATCH sends any subset (see services.update_process). Unknown
+    fields (e.g. `phase`, which has its own endpoint) are refused rather than silently dropped."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    description: str | None = None
+    slug: str | None = Field(default=None, description="empty on creation: made from the title")
+    district_id: int | None = Field(default=None, description="only residents of this district may vote")
+    currency: str | None = Field(default=None, description="3-letter code (default EUR)")
+    proposals_open: date | None = None
+    review_open: date | None = None
+    voting_open: date | None = None
+    voting_close: date | None = None
+    results_on: date | None = None
+    ballot_kind: str | None = None
+    min_projects: int | None = None
+    max_projects: int | None = None
+    total_points: int | None = None
+    max_points_per_project: int | None = None
+    rule: str | None = None
+    verification: str | None = None
+    min_age: int | None = None
+
+
+class ProcessIn(ProcessSettings):
+    city: str = Field(description="the city's slug")
+    title: str
+    budget: Decimal | None = Field(default=None, description="one budget for the whole city (or district)")
+    areas: list[AreaIn] = Field(default=[], description="budgets per district or category")
+
+
+class ProcessPatch(ProcessSettings):
+    title: str | None = None
 
 
 class ProcessOut(Schema):
@@ -27,8 +82,13 @@ class ProcessOut(Schema):
     rule: str
     verification: str
     currency: str
+    district_id: int | None = None
+    min_age: int = 0
+    proposals_open: date | None = None
+    review_open: date | None = None
     voting_open: date | None
     voting_close: date | None
+    results_on: date | None = None
     areas: list[AreaOut]
 
 

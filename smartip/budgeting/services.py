@@ -31,7 +31,14 @@ from smartip.budgeting.models import (
     Proposal,
     Verification,
 )
-from smartip.core.errors import Conflict, Forbidden, Invalid, NotFound
+from smartip.budgeting.process_admin import (  # noqa: F401 (re-exported: creating and editing processes)
+    add_area,
+    create_process,
+    remove_area,
+    update_area,
+    update_process,
+)
+from smartip.core.errors import Conflict, Forbidden, Invalid, NotFound, gettext_noop
 
 
 def _audit(process: Process, actor: User | None, action: str, **details: Any) -> None:
@@ -45,7 +52,7 @@ def can_manage(user: User | None, process: Process) -> bool:
 
 def _require_manager(user: User | None, process: Process) -> None:
     if not can_manage(user, process):
-        raise Forbidden("only the city's process managers may do this")
+        raise Forbidden(gettext_noop("only the city's process managers may do this"))
 
 
 def _hash_code(process: Process, code: str) -> str:
@@ -68,9 +75,11 @@ def voter_key(process: Process, *, user: User | None = None, census_code: str | 
 def set_phase(*, process: Process, by: User, phase: str) -> Process:
     _require_manager(by, process)
     if phase not in PHASE_ORDER:
-        raise Invalid(f"unknown phase {phase!r}", field="phase")
+        raise Invalid(gettext_noop("unknown phase %(phase)s"), field="phase", phase=repr(phase))
+    if phase != Phase.DRAFT and not process.areas.exists():
+        raise Invalid(gettext_noop("add a budget to the process first"), field="phase")
     if phase == Phase.VOTING and not process.projects.exists():
-        raise Invalid("there are no projects on the ballot yet", field="phase")
+        raise Invalid(gettext_noop("there are no projects on the ballot yet"), field="phase")
     old = process.phase
     process.phase = phase
     process.save(update_fields=["phase"])
@@ -94,22 +103,24 @@ def submit_proposal(
     lon: float | None = None,
 ) -> Proposal:
     if process.phase != Phase.PROPOSALS:
-        raise Forbidden("proposals are not open in this process")
+        raise Forbidden(gettext_noop("proposals are not open in this process"))
     if area.process_id != process.pk:
-        raise Invalid("that budget belongs to another process", field="area")
+        raise Invalid(gettext_noop("that budget belongs to another process"), field="area")
     title, description = title.strip(), description.strip()
     if not 3 <= len(title) <= 200:
-        raise Invalid("the title needs 3 to 200 characters", field="title")
+        raise Invalid(gettext_noop("the title needs 3 to 200 characters"), field="title")
     if not 10 <= len(description) <= 5000:
-        raise Invalid("the description needs 10 to 5000 characters", field="description")
+        raise Invalid(gettext_noop("the description needs 10 to 5000 characters"), field="description")
     if estimated_cost <= 0 or estimated_cost > area.budget:
         raise Invalid(
-            f"the cost must be above 0 and at most the budget ({area.budget})", field="estimated_cost"
+            gettext_noop("the cost must be above 0 and at most the budget (%(budget)s)"),
+            field="estimated_cost",
+            budget=area.budget,
         )
     if (lat is None) != (lon is None):
-        raise Invalid("give both latitude and longitude, or neither", field="lat")
+        raise Invalid(gettext_noop("give both latitude and longitude, or neither"), field="lat")
     if lat is not None and lon is not None and not process.city.contains(lat, lon):
-        raise Invalid("the location is outside the city", field="lat")
+        raise Invalid(gettext_noop("the location is outside the city"), field="lat")
     proposal = Proposal.objects.create(
         process=process,
         area=area,
@@ -127,7 +138,7 @@ def submit_proposal(
 
 def support_proposal(*, proposal: Proposal, user: User) -> Proposal:
     if proposal.process.phase != Phase.PROPOSALS:
-        raise Forbidden("support is open only while proposals are collected")
+        raise Forbidden(gettext_noop("support is open only while proposals are collected"))
     proposal.supporters.add(user)
     return proposal
 
@@ -138,12 +149,14 @@ def review_proposal(
     process = proposal.process
     _require_manager(by, process)
     if process.phase not in (Phase.PROPOSALS, Phase.REVIEW):
-        raise Forbidden("proposals are reviewed before voting starts")
+        raise Forbidden(gettext_noop("proposals are reviewed before voting starts"))
     if not feasible and not reason.strip():
-        raise Invalid("say why the proposal is not feasible", field="reason")
+        raise Invalid(gettext_noop("say why the proposal is not feasible"), field="reason")
     cost = official_cost if official_cost is not None else proposal.estimated_cost
     if feasible and (cost <= 0 or cost > proposal.area.budget):
-        raise Invalid("the official cost must be above 0 and within the budget", field="official_cost")
+        raise Invalid(
+            gettext_noop("the official cost must be above 0 and within the budget"), field="official_cost"
+        )
     proposal.status = Proposal.Status.FEASIBLE if feasible else Proposal.Status.NOT_FEASIBLE
     proposal.review_reason = reason.strip()
     proposal.official_cost = cost if feasible else None
@@ -172,7 +185,7 @@ def review_proposal(
 def merge_proposals(*, duplicate: Proposal, into: Proposal, by: User) -> Proposal:
     _require_manager(by, duplicate.process)
     if duplicate.pk == into.pk or duplicate.process_id != into.process_id:
-        raise Invalid("merge into another proposal of the same process", field="into")
+        raise Invalid(gettext_noop("merge into another proposal of the same process"), field="into")
     into.supporters.add(*duplicate.supporters.all())
     duplicate.status, duplicate.merged_into = Proposal.Status.MERGED, into
     duplicate.save(update_fields=["status", "merged_into"])
@@ -197,18 +210,20 @@ def ballot_rules(process: Process, area: BudgetArea) -> BallotRules:
 
 def _census_entry(process: Process, code: str | None) -> CensusEntry:
     if not code:
-        raise Invalid("enter the code from your letter or the census list", field="census_code")
+        raise Invalid(gettext_noop("enter the code from your letter or the census list"), field="census_code")
     entry = CensusEntry.objects.filter(process=process, code_hash=_hash_code(process, code)).first()
     if entry is None:
-        raise Invalid("this code is not on the list for this process", field="census_code")
+        raise Invalid(gettext_noop("this code is not on the list for this process"), field="census_code")
     return entry
 
 
 def check_eligibility(*, process: Process, user: User, census_code: str | None = None) -> CensusEntry | None:
     if process.phase != Phase.VOTING:
-        raise Forbidden("voting is not open")
+        raise Forbidden(gettext_noop("voting is not open"))
     if not has_role(user, process.city, Role.CITIZEN):
-        raise Forbidden(f"only residents registered in {process.city.name} can vote")
+        raise Forbidden(
+            gettext_noop("only residents registered in %(city)s can vote"), city=process.city.name
+        )
     if process.verification == Verification.ACCOUNT:
         return None
     entry = _census_entry(process, census_code)
@@ -218,16 +233,45 @@ def check_eligibility(*, process: Process, user: User, census_code: str | None =
 
 def _check_census_entry(process: Process, entry: CensusEntry) -> None:
     if process.district_id and entry.district_id != process.district_id:
-        raise Forbidden("this vote is for residents of another district")
+        raise Forbidden(gettext_noop("this vote is for residents of another district"))
     if process.min_age and entry.birth_year and date.today().year - entry.birth_year < process.min_age:
-        raise Forbidden(f"voters must be at least {process.min_age}")
+        raise Forbidden(gettext_noop("voters must be at least %(age)s years old"), age=process.min_age)
+
+
+def _claim(entry: CensusEntry, key: str) -> None:
+    """Bind the census code to the voter who uses it first; anyone else using it later gets a Conflict."""
+    legacy = entry.claimed and not entry.claimed_by  # claimed before codes were bound to a voter
+    if (entry.claimed_by and entry.claimed_by != key) or (
+        legacy and not Ballot.objects.filter(process_id=entry.process_id, voter_key=key).exists()
+    ):
+        raise Conflict(gettext_noop("this code has already been used to vote"), field="census_code")
+    if not entry.claimed_by:
+        entry.claimed, entry.claimed_by = True, key
+        entry.save(update_fields=["claimed", "claimed_by"])
+
+
+def _check_area_district(process: Process, area: BudgetArea, entry: CensusEntry | None, key: str) -> None:
+    """A district's budget is for its residents: checked on the census entry when there is one; with
+    account-only verification (no address known) a voter chooses one district's budget, like Paris's."""
+    if not area.district_id:
+        return
+    if entry is not None:
+        if entry.district_id != area.district_id:
+            raise Forbidden(gettext_noop("this budget is for residents of another district"), field="area")
+        return
+    elsewhere = Ballot.objects.filter(process=process, voter_key=key, area__district__isnull=False)
+    if elsewhere.exclude(area=area).exists():
+        raise Conflict(
+            gettext_noop("you have voted for another district's budget: a voter chooses one district"),
+            field="area",
+        )
 
 
 def _validated(
     process: Process, area: BudgetArea, choices: Sequence[tuple[int, int]]
 ) -> list[tuple[int, int]]:
     if area.process_id != process.pk:
-        raise Invalid("that budget belongs to another process", field="area")
+        raise Invalid(gettext_noop("that budget belongs to another process"), field="area")
     costs = dict(area.projects.values_list("pk", "cost"))
     return validate_choices(ballot_rules(process, area), costs, choices)
 
@@ -265,11 +309,9 @@ def cast_ballot(
     normalised = _validated(process, area, choices)  # before anything is written
     key = voter_key(process, user=voter)
     with transaction.atomic():
+        _check_area_district(process, area, entry, key)
         if entry is not None:
-            if entry.claimed and not Ballot.objects.filter(area=area, voter_key=key).exists():
-                raise Conflict("this code has already been used to vote", field="census_code")
-            entry.claimed = True
-            entry.save(update_fields=["claimed"])
+            _claim(entry, key)
         ballot = _store_ballot(
             process=process, area=area, key=key, channel=Ballot.Channel.ONLINE, normalised=normalised
         )
@@ -285,16 +327,16 @@ def cast_assisted_ballot(
     """Staff enter a paper ballot (or help at a session) for a voter identified by their census code."""
     _require_manager(staff, process)
     if process.phase != Phase.VOTING:
-        raise Forbidden("voting is not open")
+        raise Forbidden(gettext_noop("voting is not open"))
     entry = _census_entry(process, census_code)
     _check_census_entry(process, entry)
-    if entry.claimed:
-        raise Conflict("this voter has already voted", field="census_code")
     normalised = _validated(process, area, choices)  # before anything is written
     key = voter_key(process, census_code=census_code)
     with transaction.atomic():
-        entry.claimed = True
-        entry.save(update_fields=["claimed"])
+        _check_area_district(process, area, entry, key)
+        _claim(entry, key)
+        if Ballot.objects.filter(area=area, voter_key=key).exists():  # a paper ballot is entered once
+            raise Conflict(gettext_noop("this voter has already voted"), field="census_code")
         ballot = _store_ballot(
             process=process, area=area, key=key, channel=Ballot.Channel.ASSISTED, normalised=normalised
         )
@@ -328,7 +370,7 @@ def add_census(*, process: Process, by: User, codes: Sequence[tuple[str, int | N
         with transaction.atomic():
             CensusEntry.objects.bulk_create(rows)
     except IntegrityError:
-        raise Invalid("a code is listed twice or already loaded", field="codes") from None
+        raise Invalid(gettext_noop("a code is listed twice or already loaded"), field="codes") from None
     _audit(process, by, "census_loaded", count=len(rows))
     return len(rows)
 
@@ -412,7 +454,7 @@ def publish_results(*, process: Process, by: User) -> list[Outcome]:
     """Close voting, count every area with the process's rule (official) and move to the results phase."""
     _require_manager(by, process)
     if process.phase != Phase.VOTING:
-        raise Invalid("results are counted when voting closes", field="phase")
+        raise Invalid(gettext_noop("results are counted when voting closes"), field="phase")
     outcomes = [count_area(area=a, rule=process.rule, by=by, official=True) for a in process.areas.all()]
     set_phase(process=process, by=by, phase=Phase.RESULTS)
     return outcomes
@@ -433,15 +475,17 @@ def add_milestone(
 ) -> Milestone:
     _require_manager(by, project.process)
     if not project.is_funded:
-        raise Invalid("only funded projects are delivered", field="project")
+        raise Invalid(gettext_noop("only funded projects are delivered"), field="project")
     if not title.strip():
-        raise Invalid("give the milestone a title", field="title")
+        raise Invalid(gettext_noop("give the milestone a title"), field="title")
     milestone = Milestone.objects.create(
         project=project, title=title.strip(), text=text, due_on=due_on, done_on=done_on
     )
     if status:
         if status not in Project.Delivery.values:
-            raise Invalid(f"unknown delivery status {status!r}", field="status")
+            raise Invalid(
+                gettext_noop("unknown delivery status %(status)s"), field="status", status=repr(status)
+            )
         project.delivery_status = status
         project.save(update_fields=["delivery_status"])
     _audit(project.process, by, "milestone", project=project.code, title=title)
@@ -470,7 +514,7 @@ def subscribe(*, project: Project, user: User, on: bool = True) -> None:
 def get_process(city_slug: str, slug: str) -> Process:
     process = Process.objects.select_related("city").filter(city__slug=city_slug, slug=slug).first()
     if process is None:
-        raise NotFound("no such process", field="process")
+        raise NotFound(gettext_noop("no such process"), field="process")
     return process
 
 

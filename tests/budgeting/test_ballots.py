@@ -233,3 +233,87 @@ def test_refused_ballot_does_not_use_up_the_census_code(client, manchester, user
         ).status_code
         == 200
     )
+
+
+@pytest.mark.django_db
+class TestBudgetsPerDistrict:
+    """A process with a city-wide budget and one budget per district (as Paris or Łódź run them)."""
+
+    @pytest.fixture
+    def process(self, manchester):
+        from smartip.budgeting.models import BudgetArea, Project
+        from tests.budgeting.test_process_admin import district
+
+        process = make_process(manchester, verification=Verification.CENSUS)
+        for name in ("Ancoats", "Hulme"):
+            area = BudgetArea.objects.create(
+                process=process, name=name, district=district(manchester, name), budget=Decimal(1000)
+            )
+            Project.objects.create(process=process, area=area, code=name, title=name, cost=Decimal(100))
+        return process
+
+    def _area(self, process, name):
+        return process.areas.get(name=name)
+
+    def _vote(self, process, voter, name, code=None):
+        area = self._area(process, name)
+        choice = [(area.projects.values_list("pk", flat=True)[0], 1)]
+        return services.cast_ballot(process=process, voter=voter, area=area, choices=choice, census_code=code)
+
+    def test_a_census_voter_votes_city_wide_and_in_their_own_district_only(self, process, users):
+        hulme = self._area(process, "Hulme").district
+        services.add_census(process=process, by=users["process_manager"], codes=[("H-1", hulme.pk, None)])
+        self._vote(process, users["citizen"], process.city.name, "H-1")
+        self._vote(process, users["citizen"], "Hulme", "H-1")
+        self._vote(process, users["citizen"], "Hulme", "H-1")  # changing a ballot is still allowed
+        with pytest.raises(Forbidden, match="another district") as refused:
+            self._vote(process, users["citizen"], "Ancoats", "H-1")
+        assert refused.value.field == "area"
+        assert sorted(Ballot.objects.values_list("area__name", flat=True)) == ["Hulme", process.city.name]
+
+    def test_a_used_code_is_bound_to_its_first_voter(self, process, users):
+        from smartip.budgeting.models import CensusEntry
+        from tests.factories import make_user
+
+        services.add_census(process=process, by=users["process_manager"], codes=[("C-9", None, None)])
+        self._vote(process, users["citizen"], process.city.name, "C-9")
+        other = make_user("neighbour", city=process.city, role="citizen")
+        with pytest.raises(Conflict, match="already been used"):
+            self._vote(process, other, process.city.name, "C-9")
+        entry = CensusEntry.objects.get()
+        assert entry.claimed and entry.claimed_by == services.voter_key(process, user=users["citizen"])
+        assert Ballot.objects.count() == 1
+
+    def test_assisted_entry_covers_each_budget_once(self, process, users):
+        ancoats = self._area(process, "Ancoats")
+        services.add_census(
+            process=process, by=users["process_manager"], codes=[("P-2", ancoats.district.pk, None)]
+        )
+
+        def enter(name):
+            area = self._area(process, name)
+            return services.cast_assisted_ballot(
+                process=process,
+                staff=users["process_manager"],
+                area=area,
+                census_code="P-2",
+                choices=[(area.projects.values_list("pk", flat=True)[0], 1)],
+            )
+
+        enter(process.city.name)
+        enter("Ancoats")
+        with pytest.raises(Conflict, match="already voted"):
+            enter("Ancoats")
+        with pytest.raises(Forbidden, match="another district"):
+            enter("Hulme")
+        assert Ballot.objects.filter(channel=Ballot.Channel.ASSISTED).count() == 2
+
+    def test_with_accounts_only_a_voter_chooses_one_district(self, process, users):
+        process.verification = Verification.ACCOUNT
+        process.save()
+        self._vote(process, users["citizen"], "Ancoats")
+        self._vote(process, users["citizen"], process.city.name)
+        with pytest.raises(Conflict, match="one district") as refused:
+            self._vote(process, users["citizen"], "Hulme")
+        assert refused.value.field == "area"
+        assert Ballot.objects.count() == 2

@@ -8,9 +8,11 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from smartip.budgeting.pabulib import read_pb, to_election
+from smartip.budgeting.rules import official_add1
 from smartip.budgeting.rules.election import Election
 from smartip.budgeting.rules.official import (
     OFFICIAL_RULES,
+    approval_types,
     ballot_scores,
     count_official,
     count_official_pb,
@@ -18,6 +20,7 @@ from smartip.budgeting.rules.official import (
 )
 from smartip.budgeting.rules.official_add1 import add1_fast, add1_step_by_step
 from smartip.budgeting.rules.official_mes import group_ballots, run, run_exact
+from smartip.budgeting.rules.official_mes_jit import OK, CompiledTypes
 from smartip.core.errors import Invalid
 from tests.conftest import shared_path
 
@@ -111,23 +114,106 @@ def test_add1_fast_is_identical_to_step_by_step(
 
 
 @FAST
+@given(small_elections(), st.booleans())
+def test_add1_with_eager_jumps_is_identical_to_step_by_step(case: tuple[object, int], stop: bool) -> None:
+    # a proof after every unchanged step, however short: exercises the jumps on small instances
+    t, budget = case
+    base = Fraction(budget // t.n_voters)  # type: ignore[attr-defined]
+    saved = (official_add1.STREAK, official_add1.JUMP_PAYS)
+    official_add1.STREAK, official_add1.JUMP_PAYS = 1, 1
+    try:
+        fast = add1_fast(t, budget, base, base, stop_when_exhaustive=stop)  # type: ignore[arg-type]
+    finally:
+        official_add1.STREAK, official_add1.JUMP_PAYS = saved
+    slow = add1_step_by_step(t, budget, base, base, stop_when_exhaustive=stop)  # type: ignore[arg-type]
+    assert (fast.run.winners, fast.per_voter) == (slow.run.winners, slow.per_voter)
+
+
+def test_jumps_on_a_long_real_loop_land_where_counting_every_step_lands() -> None:
+    # Budapest 2022: 153,146 steps of +1 and 17 outcomes; the fast path proves most steps instead of counting
+    election = to_election(
+        read_pb(shared_path("data", "pabulib", "Hungary_Budapest_2022_VIII_Jozsefvaros.pb"))
+    )
+    t = approval_types(election)
+    budget, base = int(election.budget), election.budget // election.n_voters
+    fast = add1_fast(t, budget, Fraction(base), Fraction(base))
+    compiled, kept, j = CompiledTypes(t), run(t, Fraction(base)).winners, 0
+    while True:  # every step, by the compiled run (itself checked against the exact run above)
+        j += 1
+        status, nxt = compiled.run(base + j, np.array(kept, dtype=np.int64))
+        winners = nxt.tolist() if status == OK else run(t, Fraction(base + j)).winners
+        if sum(t.costs[c] for c in winners) > budget:
+            break
+        kept = winners
+    assert (fast.run.winners, fast.per_voter) == (kept, base + j - 1)
+    assert fast.counts < j // 10
+
+
+@FAST
 @given(small_elections(), st.fractions(min_value=0, max_value=60, max_denominator=7))
 def test_float_run_with_fallback_equals_exact_run(case: tuple[object, int], per_voter: Fraction) -> None:
     t, _ = case
     assert run(t, per_voter).winners == run_exact(t, per_voter).winners  # type: ignore[arg-type]
 
 
-def test_add1_on_real_file_matches_step_by_step_and_counts_less() -> None:
-    election = to_election(read_pb(shared_path("data", "pabulib", "Netherlands_Assen_2024.pb")))
-    from smartip.budgeting.rules.official import approval_types
-
+@pytest.mark.parametrize("name", ["Netherlands_Assen_2024.pb", "Poland_Warszawa_2019_Sielce.pb"])
+def test_add1_on_real_files_matches_step_by_step(name: str) -> None:
+    election = to_election(read_pb(shared_path("data", "pabulib", name)))
     t = approval_types(election)
     budget, n = int(election.budget), election.n_voters
     first = base = Fraction(budget // n)
-    slow = add1_step_by_step(t, budget, first, base)
     fast = add1_fast(t, budget, first, base)
-    assert (fast.run.winners, fast.per_voter) == (slow.run.winners, slow.per_voter)
-    assert fast.counts < slow.counts
+    if name.startswith("Netherlands"):  # the rational definition: seconds here, minutes for Sielce
+        slow = add1_step_by_step(t, budget, first, base)
+        assert (fast.run.winners, fast.per_voter) == (slow.run.winners, slow.per_voter)
+    kept, j = run(t, first).winners, 0  # the definition with `run` (floats, exact when too close)
+    while True:
+        j += 1
+        nxt = run(t, base + j).winners
+        if sum(t.costs[c] for c in nxt) > budget:
+            break
+        kept = nxt
+    assert (fast.run.winners, fast.per_voter) == (kept, base + j - 1)
+
+
+@FAST
+@given(small_elections(), st.integers(0, 60), st.lists(st.integers(0, 5), max_size=6))
+def test_compiled_run_equals_exact_run(case: tuple[object, int], per_voter: int, hint: list[int]) -> None:
+    t, _ = case
+    compiled = CompiledTypes(t)  # type: ignore[arg-type]
+    hint_arr = np.array([h for h in hint if h < t.n_projects], dtype=np.int64)  # type: ignore[attr-defined]
+    status, winners = compiled.run(per_voter, hint_arr)
+    assume(status == OK)  # too close in floats: the caller counts exactly (tested through add1_fast)
+    assert winners.tolist() == run_exact(t, Fraction(per_voter)).winners  # type: ignore[arg-type]
+
+
+@FAST
+@given(
+    st.integers(1, 12).flatmap(
+        lambda n_projects: st.tuples(
+            st.just(n_projects),
+            st.lists(st.lists(st.integers(0, n_projects - 1), max_size=5), min_size=1, max_size=30),
+        )
+    )
+)
+def test_approval_types_group_identical_ballots(case: tuple[int, list[list[int]]]) -> None:
+    n_projects, votes = case
+    ballots = [frozenset(v) for v in votes]
+    costs = list(range(1, n_projects + 1))
+    ptr = np.cumsum([0] + [len(v) for v in votes])
+    election = Election(
+        project_ids=tuple(str(p) for p in range(n_projects)),
+        costs=np.array(costs, dtype=np.int64),
+        budget=sum(costs),
+        ballot_kind="approval",
+        voter_ptr=ptr.astype(np.int64),
+        entry_project=np.array([p for v in votes for p in v], dtype=np.int32),  # repeats allowed
+        entry_score=np.ones(int(ptr[-1])),
+    )
+    got, want = approval_types(election), group_ballots(n_projects, ballots, costs)
+    assert got.weights.tolist() == want.weights.tolist()
+    assert [s.tolist() for s in got.supporters] == [s.tolist() for s in want.supporters]
+    assert (got.approvals, got.costs, got.n_voters) == (want.approvals, want.costs, want.n_voters)
 
 
 # ---- the pabulib checker as oracle ---------------------------------------------------------------------

@@ -6,7 +6,6 @@ import html
 from decimal import Decimal
 
 import pytest
-from django.test import Client
 
 from smartip.budgeting import services
 from smartip.budgeting.models import (
@@ -31,25 +30,6 @@ SCRIPT = "<script>alert('x')</script>"
 HTMX = {"HTTP_HX_REQUEST": "true"}
 ROLES = ("anonymous", "citizen", "moderator", "department_staff", "process_manager", "analyst", "admin")
 MANAGERS = {"process_manager", "admin"}
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def as_user(manchester):
-    def login(user):
-        client = Client()
-        if user is not None:
-            client.force_login(user)
-        session = client.session
-        session["city"] = manchester.slug
-        session.save()
-        return client
-
-    return login
 
 
 def url(process, page=""):

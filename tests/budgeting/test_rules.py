@@ -158,8 +158,8 @@ def elections(draw: st.DrawFn, kind: str = "approval", scale: int = 1) -> Electi
     )
     return Election(
         project_ids=ids,
-        costs=cost_arr,
-        budget=budget,
+        costs=cost_arr * scale,  # money scaled up: the Add-1 steps of 1 become small, so there are many
+        budget=budget * scale,
         ballot_kind=kind,  # type: ignore[arg-type]
         voter_ptr=np.array(ptr, dtype=np.int64),
         entry_project=np.array(proj, dtype=np.int32),

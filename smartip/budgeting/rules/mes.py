@@ -14,7 +14,6 @@ rho is recorded every round, so the outcome equals pabutools' exact-arithmetic o
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -47,7 +46,6 @@ class MesResult:
     budgets: FloatArray  # per voter, at the end
     per_voter_budget: Fraction
     dropped: dict[int, int] = field(default_factory=dict)  # project -> round it became unaffordable
-    signature: bytes = b""  # digest of the run's whole decision path (see `run_mes`)
     money_left: FloatArray | None = None  # per project, filled by the entry points (`money_left`)
 
 
@@ -96,6 +94,26 @@ class MesSetup:
         self.cost_f = prep.cost.tolist()
         self.scale_fl = self.scale_f.tolist()
         self.mass_fl = mass.tolist()
+        # every utility value 1 and no weights (approval, cost or cardinality utility): simpler sharing
+        self.unit = not self.weighted and bool((self.value == 1).all())
+
+
+def unit_share(bb: FloatArray, cost: float) -> float:
+    """The payment t with sum(min(bb, t)) = cost (supporters hold at least `cost`), in floats."""
+    n = len(bb)
+    t = cost / n
+    poor = bb < t
+    n_poor = int(np.count_nonzero(poor))
+    while n_poor:
+        if n_poor == n:
+            return float(bb.max())
+        t = (cost - float(bb[poor].sum())) / (n - n_poor)
+        poor = bb < t
+        n_new = int(np.count_nonzero(poor))
+        if n_new == n_poor:
+            break
+        n_poor = n_new
+    return t
 
 
 class _Run:
@@ -105,11 +123,6 @@ class _Run:
         self.b = np.full(setup.prep.n_voters, self.b0f)
         setup.ledger.reset(b0)
         self.exact: dict[int, tuple[Fraction, BoolArray]] = {}
-        self.path = hashlib.blake2b(digest_size=20)
-
-    def trace(self, p: int, mask: BoolArray | None) -> None:
-        self.path.update(p.to_bytes(4, "little"))
-        self.path.update(b"-" if mask is None else np.packbits(mask).tobytes())
 
     def money(self, p: int) -> tuple[FloatArray, FloatArray, float]:
         bb = self.b[self.s.sup[p]]
@@ -121,18 +134,17 @@ class _Run:
         s, cost = self.s, self.s.cost_f[p]
         bb, wb, money = self.money(p)
         if money < cost * (1 - TOL):
-            self.trace(p, None)
             return None
         if money <= cost * (1 + TOL):  # too close: decide and price exactly
             voters = s.sup[p]
             if s.ledger.total(voters) < s.prep.cost_q[p]:
-                self.trace(p, None)
                 return None
             band = bb > 0
             pay, pays_all = exact_payment(s.ledger, s.prep.cost_q[p], voters, s.val[p], band, ~band)
             self.exact[p] = (pay, pays_all)
-            self.trace(p, pays_all)
             return float(pay / s.scale_q[p]), money
+        if s.unit:
+            return unit_share(bb, cost) / s.scale_fl[p], money
         val, wv = s.val_f[p], s.wv_p[p]
         t = cost / s.mass_fl[p]
         poor = bb < t * val
@@ -144,7 +156,6 @@ class _Run:
             if n_new == n_poor:
                 break
             n_poor = n_new
-        self.trace(p, poor)
         return t / s.scale_fl[p], money
 
     def classify(self, p: int, rho: float) -> tuple[BoolArray, BoolArray]:
@@ -173,8 +184,12 @@ class _Run:
         self.b[rv] = np.maximum(self.b[rv] - unit_f * s.val_f[p][rich], 0.0)
 
 
-def run_mes(setup: MesSetup, b0: Fraction) -> MesResult:
-    """One MES run with per-voter budget `b0` (exact), as pabutools' `mes_inner_algo` (resolute)."""
+def run_mes(setup: MesSetup, b0: Fraction, prefix: list[int] | None = None) -> MesResult:
+    """One MES run with per-voter budget `b0` (exact), as pabutools' `mes_inner_algo` (resolute).
+
+    `prefix`: winners of the first rounds, known in advance (proved by `mes_certify`): they are paid for
+    without looking at the other projects.
+    """
     prep = setup.prep
     run = _Run(setup, b0)
     stale = [np.inf] * prep.n_projects
@@ -183,6 +198,12 @@ def run_mes(setup: MesSetup, b0: Fraction) -> MesResult:
     live = list(setup.candidates)
     rounds: list[MesRound] = []
     dropped: dict[int, int] = {}
+    for p in prefix or []:
+        got = run.evaluate(p)
+        if got is None:
+            raise AssertionError(f"a proved prefix winner {p} is not affordable")
+        rounds.append(_fund(run, p, got))
+        live.remove(p)
     while True:
         best = np.inf
         seen: dict[int, tuple[float, float]] = {}
@@ -212,11 +233,7 @@ def run_mes(setup: MesSetup, b0: Fraction) -> MesResult:
             priced = {p: run.exact_pay(p, seen[p][0]) for p in tied}
             winner = min(tied, key=lambda p: (priced[p][0] / setup.scale_q[p], prep.rank[p]))
             unit, pays_all = priced[winner]
-        rho_f = seen[winner][0] if unit is None else float(unit / setup.scale_q[winner])
-        rounds.append(MesRound(winner, rho_f, seen[winner][1], setup.cost_f[winner]))
-        run.trace(winner, pays_all)
-        run.pay(winner, unit, pays_all, rho_f * setup.scale_fl[winner] if unit is None else float(unit))
-        run.exact.clear()
+        rounds.append(_pay(run, winner, seen[winner], unit, pays_all))
         live.remove(winner)
     return MesResult(
         setup.upfront + [r.project for r in rounds],
@@ -225,8 +242,29 @@ def run_mes(setup: MesSetup, b0: Fraction) -> MesResult:
         run.b,
         b0,
         dropped,
-        run.path.digest(),
     )
+
+
+def _fund(run: _Run, p: int, got: tuple[float, float]) -> MesRound:
+    """Fund p, known to win this round (its rho and money `got` from `evaluate`)."""
+    unit: Fraction | None = None
+    if p in run.exact:
+        unit, pays_all = run.exact[p]
+    else:
+        band, pays_all = run.classify(p, got[0])
+        if band.any():
+            unit, pays_all = run.exact_pay(p, got[0])
+    return _pay(run, p, got, unit, pays_all)
+
+
+def _pay(
+    run: _Run, winner: int, got: tuple[float, float], unit: Fraction | None, pays_all: BoolArray
+) -> MesRound:
+    s = run.s
+    rho_f = got[0] if unit is None else float(unit / s.scale_q[winner])
+    run.pay(winner, unit, pays_all, rho_f * s.scale_fl[winner] if unit is None else float(unit))
+    run.exact.clear()
+    return MesRound(winner, rho_f, got[1], s.cost_f[winner])
 
 
 def money_left(setup: MesSetup, result: MesResult) -> FloatArray:

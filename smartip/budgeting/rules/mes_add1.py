@@ -10,13 +10,16 @@ the real budget B.
 1}, {"sat_class": Cost_Sat}])`: the Add-1 outcome, then, if it is not exhaustive over all projects, greedy
 by votes from there.
 
-Jumps, exactly: along one run, every voter budget and every affordability is an affine function of the
-starting budget b as long as the run's *decision path* stays the same (which projects are evaluated in each
-round, which of their supporters pay all they have, which are dropped, which wins). Each decision is an
-affine inequality in b, so the set of b sharing a path is an interval. `run_mes` digests its path; when two
-runs at b0+i and b0+j have the same digest, every step between them has the same outcome (feasible and not
-exhaustive, or we would have stopped), so we jump over them. Galloping then bisection finds the end of each
-interval with O(log length) MES runs instead of one run per step.
+Two loops give the same outcome: for cost utilities (every rule that uses Add-1) `mes_add1_jit.walk`
+counts each step with a compiled float run (exact when too close) and proves only long stretches; the numpy
+loop below (any utility) counts fewer steps but each one costs more:
+
+Jumps, exactly: the loop only needs each step's outcome. After a real MES run at budget b, `mes_certify`
+proves (without rerunning MES) that its winner sequence is also the one at every budget of [b, b + x]
+(chained proofs over growing spans, shrinking ones after a failure); those steps are feasible and not
+exhaustive like b's, so the next real run is at b + x + 1. A failed proof still proves the first winners,
+which that run then funds without looking at the other projects. When proofs keep failing (the winners
+change at almost every step) they are skipped for a few steps, unless two runs in a row agree.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from fractions import Fraction
 import numpy as np
 
 from smartip.budgeting.rules.mes import MesResult, MesSetup, money_left, run_mes
+from smartip.budgeting.rules.mes_certify import CertSetup, cert_setup, certify, replay
 from smartip.budgeting.rules.prepared import Prepared, SatKind
 
 
@@ -44,52 +48,80 @@ def exhaustive(prep: Prepared, selected: list[int]) -> bool:
     return _exhaustive(prep, selected, list(range(prep.n_projects)))
 
 
-def mes_add1(prep: Prepared, sat: SatKind) -> tuple[MesResult, int]:
-    """The Add-1 outcome and the number of MES runs it took."""
+def mes_add1(prep: Prepared, sat: SatKind, compiled: bool = True) -> tuple[MesResult, int]:
+    """The Add-1 outcome and the number of MES runs and proofs it took (`compiled`: numba runs, cost
+    utilities only)."""
     setup = MesSetup(prep, sat)
     if prep.total_weight_q == 0:
         empty = MesResult(
             [], [], [], np.zeros(prep.n_voters), Fraction(0), money_left=np.zeros(prep.n_projects)
         )
         return empty, 0
+    if compiled and sat == "cost":
+        from smartip.budgeting.rules.mes_add1_jit import walk
+
+        return walk(setup)
     b0 = prep.budget_q / prep.total_weight_q
-    runs: dict[int, MesResult] = {}
-    count = [0]
-
-    def at(k: int) -> MesResult:
-        if k not in runs:
-            runs[k] = run_mes(setup, b0 + k)
-            count[0] += 1
-        return runs[k]
-
-    k, span = 0, 1
+    cs = cert_setup(setup)
+    k, span, work, backoff, skip = 0, 1, 0, 0, 0
+    prefix: list[int] = []
+    last: tuple[int, MesResult] | None = None
     while True:
-        result = at(k)
+        result = run_mes(setup, b0 + k, prefix)
+        work += 1
+        prefix = []
         if _cost(prep, result.selected) > prep.budget_q:
             if k == 0:
                 up = list(setup.upfront)
                 result = MesResult(up, [], up, np.full(prep.n_voters, float(b0)), b0)
-            else:
-                result = at(k - 1)
+            elif last is not None and last[0] == k - 1:
+                result = last[1]
+            else:  # k - 1 was proved to have the same outcome as the last run: recount it for its figures
+                result = run_mes(setup, b0 + k - 1)
+                work += 1
             break
         if _exhaustive(prep, result.selected, setup.candidates):
             break
-        # the last step sharing this run's decision path: gallop, then bisect
-        lo, hi, step = k, None, span
-        while hi is None:
-            if at(lo + step).signature == result.signature:
-                lo, step = lo + step, step * 2
-            else:
-                hi = lo + step
-        while hi - lo > 1:
-            mid = (lo + hi) // 2
-            if at(mid).signature == result.signature:
-                lo = mid
-            else:
-                hi = mid
-        span = max(1, (lo - k) // 2)
-        for old in [j for j in runs if j < lo]:
-            del runs[old]
-        k = lo + 1
+        repeated = last is not None and last[1].selected == result.selected
+        last = (k, result)
+        if skip and not repeated:  # the winners changed at the last steps: proofs would fail, save them
+            skip -= 1
+            k += 1
+            continue
+        winners = [r.project for r in result.rounds]
+        same, proofs, prefix = _same_outcome_steps(cs, winners, b0 + k, span)
+        work += proofs
+        backoff = 0 if same else min(8, 2 * backoff or 1)
+        skip, span = backoff, max(1, same // 2)
+        k += same + 1
     result.money_left = money_left(setup, result)
-    return result, count[0]
+    return result, work
+
+
+def _same_outcome_steps(
+    cs: CertSetup, winners: list[int], budget: Fraction, guess: int, min_span: int = 1
+) -> tuple[int, int, list[int]]:
+    """(x, proofs, prefix): the run's outcome is proved the same for every per-voter budget in [budget,
+    budget + x], and its first winners `prefix` for budget + x + 1 too.
+
+    Chained proofs over [budget + x, budget + x + d]: a success moves x on and doubles d (until the first
+    failure, only after two successes in a row), a failure halves d; we stop when a proof over `min_span`
+    steps fails (the next real run is then at budget + x + 1; `prefix` is only given when min_span is 1). Near a change the proofs get shorter: each one only uses the winners' figures
+    at its own low end.
+    """
+    whole = len(winners) + 1
+    low = replay(cs, winners, float(budget))
+    x, d, proofs, streak = 0, max(1, guess), 1, 2
+    failed_at, failed_rounds = 0, 0  # the last failed proof covered [., budget + failed_at] for some rounds
+    while True:
+        proofs += 1
+        known = failed_rounds if x + d <= failed_at else 0
+        proved, high = certify(cs, winners, low, float(budget + x), float(budget + x + d), known)
+        if proved == whole:  # after a failure, double again only after two successes in a row
+            x, streak, low = x + d, streak + 1, high
+            d = 2 * d if streak >= 2 else d
+        elif d <= min_span:
+            return x, proofs, winners[:proved] if d == 1 else []
+        else:
+            failed_at, failed_rounds = x + d, proved
+            d, streak = d // 2, 0

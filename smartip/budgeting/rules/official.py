@@ -6,7 +6,7 @@
 
 Semantics follow the pabulib checker (pabulib-checker 1.0.8) and the equalshares.net tool: greedy rules in
 `official_greedy`, the Method of Equal Shares in `official_mes` (one run) and `official_add1` (the add-one
-loop, counted exactly without one MES run per +1 step).
+loop, one compiled run per +1 step: `official_mes_jit`).
 """
 
 import math
@@ -22,7 +22,7 @@ from smartip.budgeting.pabulib import PabulibFile, to_election
 from smartip.budgeting.rules.election import Election
 from smartip.budgeting.rules.official_add1 import add1_fast
 from smartip.budgeting.rules.official_greedy import GreedyStep, count_greedy
-from smartip.budgeting.rules.official_mes import ApprovalTypes, MesRun, group_ballots, run
+from smartip.budgeting.rules.official_mes import ApprovalTypes, MesRun, run
 from smartip.core.errors import Invalid
 
 OFFICIAL_RULES: dict[str, str] = {
@@ -177,9 +177,20 @@ def approval_types(election: Election) -> ApprovalTypes:
         raise Invalid(
             f"equal shares is counted on approval ballots, not {election.ballot_kind}", field="vote_type"
         )
-    ptr, entries = election.voter_ptr, election.entry_project
-    ballots = [frozenset(entries[ptr[v] : ptr[v + 1]].tolist()) for v in range(election.n_voters)]
-    return group_ballots(election.n_projects, ballots, [math.floor(c) for c in election.costs])
+    n_voters, n_projects = election.n_voters, election.n_projects
+    entries = election.entry_project.astype(np.int64)
+    voter = np.repeat(np.arange(n_voters), np.diff(election.voter_ptr))
+    packed = np.zeros((n_voters, (n_projects + 7) // 8), dtype=np.uint8)  # one bit per approved project
+    np.bitwise_or.at(packed, (voter, entries // 8), (1 << (7 - entries % 8)).astype(np.uint8))
+    keys = packed.view(np.dtype((np.void, packed.shape[1])))[:, 0]
+    _, first, counts = np.unique(keys, return_index=True, return_counts=True)
+    order = np.argsort(first, kind="stable")  # types in order of first appearance, as `group_ballots`
+    ballots = np.unpackbits(packed[first[order]], axis=1, count=n_projects).astype(bool)
+    weights = counts[order].astype(np.int64)
+    supporters = tuple(np.flatnonzero(ballots[:, c]).astype(np.int64) for c in range(n_projects))
+    approvals = tuple(int(weights[s].sum()) for s in supporters)
+    costs = tuple(math.floor(c) for c in election.costs)
+    return ApprovalTypes(n_voters, costs, weights, supporters, approvals)
 
 
 def _count_mes(election: Election, rule: str, start: MesStart, exhaustive: bool) -> Outcome:

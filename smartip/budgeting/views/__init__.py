@@ -8,6 +8,7 @@ here; every change goes through `smartip.budgeting.services`.
 
 from smartip.budgeting.views.ballot import ballot
 from smartip.budgeting.views.common import money
+from smartip.budgeting.views.process_admin import area_add, area_edit, area_remove, process_edit, process_new
 from smartip.budgeting.views.public import (
     delivery,
     milestone,
@@ -30,6 +31,11 @@ from smartip.budgeting.views.staff import (
 )
 
 __all__ = [
+    "area_add",
+    "area_edit",
+    "area_remove",
+    "process_edit",
+    "process_new",
     "ballot",
     "delivery",
     "explain",

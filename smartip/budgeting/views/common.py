@@ -20,6 +20,7 @@ from smartip.budgeting.models import (
     Phase,
     Process,
 )
+from smartip.cities.models import City, Neighbourhood
 from smartip.core.errors import DomainError
 
 COMPARED_RULES = ("greedy", "mes-add1-greedy", "phragmen")
@@ -99,6 +100,11 @@ def _phases(process: Process) -> list[dict[str, Any]]:
         for i, value in enumerate(PHASE_ORDER)
         if value != Phase.DRAFT
     ]
+
+
+def city_districts(city: City) -> list[Neighbourhood]:
+    """The districts a process or a budget can be limited to."""
+    return list(Neighbourhood.objects.filter(city=city).only("pk", "name", "city_id"))
 
 
 def _areas(process: Process) -> list[BudgetArea]:

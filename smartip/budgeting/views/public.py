@@ -46,10 +46,11 @@ def process_list(request: HttpRequest) -> HttpResponse:
     if city is None:
         raise Http404(_("No city is set up yet."))
     qs = Process.objects.for_city(city).select_related("city").prefetch_related("areas")
-    if not services.can_manage(request.user, Process(city=city)):
+    manager = services.can_manage(request.user, Process(city=city))
+    if not manager:
         qs = qs.public()
     rows = [(p, money(p.total_budget, p.currency)) for p in qs]
-    return _render(request, "budgeting/list.html", {"rows": rows, "city": city})
+    return _render(request, "budgeting/list.html", {"rows": rows, "city": city, "can_create": manager})
 
 
 def _actions(request: HttpRequest, process: Process) -> list[tuple[str, str, str]]:

@@ -5,14 +5,16 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, Exists, OuterRef
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from smartip.budgeting import services
 from smartip.budgeting.forms import (
+    AreaForm,
     AssistedBallotForm,
     CensusForm,
     CountForm,
@@ -22,10 +24,13 @@ from smartip.budgeting.forms import (
 )
 from smartip.budgeting.models import (
     Ballot,
+    BudgetArea,
     Phase,
     Process,
+    Project,
     Proposal,
 )
+from smartip.budgeting.process_admin import voting_has_opened
 from smartip.budgeting.views.ballot import _slots
 from smartip.budgeting.views.common import (
     _area_from,
@@ -37,6 +42,7 @@ from smartip.budgeting.views.common import (
     _process_url,
     _render,
     _require_manager,
+    city_districts,
     money,
 )
 from smartip.budgeting.views.results import rule_description
@@ -50,6 +56,29 @@ def _rule_choices() -> list[tuple[str, str]]:
         (name, f"{name} — {rule_description(name)}" if rule_description(name) else name)
         for name in all_rule_names()
     ]
+
+
+def _area_rows(process: Process, frozen: bool, forms_in: dict[str, Any]) -> dict[str, Any]:
+    """The budgets section: each budget with its edit form (none once voting has opened), and an add form."""
+    districts = [] if frozen else city_districts(process.city)
+    areas = process.areas.select_related("district").annotate(
+        in_use=Exists(Proposal.objects.filter(area=OuterRef("pk")))
+        | Exists(Project.objects.filter(area=OuterRef("pk")))
+    )
+    rows = []
+    for area in areas:
+        form = None
+        if not frozen:
+            form = forms_in.get(f"area_{area.pk}") or AreaForm(
+                prefix=f"a{area.pk}", districts=districts, initial=_area_initial(area)
+            )
+        rows.append({"area": area, "budget": money(area.budget, process.currency), "form": form})
+    new = None if frozen else forms_in.get("area_new") or AreaForm(prefix="area", districts=districts)
+    return {"area_rows": rows, "area_form": new, "areas_frozen": frozen}
+
+
+def _area_initial(area: BudgetArea) -> dict[str, Any]:
+    return {"name": area.name, "budget": area.budget, "district": area.district_id, "category": area.category}
 
 
 def _manage_ctx(request: HttpRequest, process: Process, **forms_in: Any) -> dict[str, Any]:
@@ -100,6 +129,8 @@ def _manage_ctx(request: HttpRequest, process: Process, **forms_in: Any) -> dict
         "count_form": forms_in.get("count")
         or CountForm(rules=_rule_choices(), areas=areas, initial={"rule": process.rule}),
         "export_url": f"/api/budgeting/processes/{process.pk}/export.pb",
+        "total_budget": money(sum((a.budget for a in areas), 0), process.currency),
+        **_area_rows(process, voting_has_opened(process), forms_in),
     }
 
 
@@ -249,7 +280,12 @@ def manage_census(request: HttpRequest, city: str, slug: str) -> HttpResponse:
         except DomainError as exc:
             status = _form_error(form, exc)
         else:
-            return _done(request, process, _("%(n)d census codes loaded.") % {"n": n}, "#census")
+            return _done(
+                request,
+                process,
+                ngettext("%(n)d census code loaded.", "%(n)d census codes loaded.", n) % {"n": n},
+                "#census",
+            )
     return _manage_response(request, process, status, census=form)
 
 
@@ -271,11 +307,12 @@ def manage_count(request: HttpRequest, city: str, slug: str) -> HttpResponse:
         except DomainError as exc:
             status = _form_error(form, exc)
         else:
-            text = _("Counted %(area)s with %(rule)s: %(n)d projects funded.") % {
-                "area": area.name,
-                "rule": data["rule"],
-                "n": len(outcome.selected_codes),
-            }
+            funded = len(outcome.selected_codes)
+            text = ngettext(
+                "Counted %(area)s with %(rule)s: %(n)d project funded.",
+                "Counted %(area)s with %(rule)s: %(n)d projects funded.",
+                funded,
+            ) % {"area": area.name, "rule": data["rule"], "n": funded}
             messages.success(request, text)
             return redirect(_process_url(process, "results"))
     return _manage_response(request, process, status, count=form)
