@@ -6,7 +6,8 @@
 - Agreement with the expected outputs shipped in trackintel's test data (geolife_long trips.csv, sp_tpls.csv).
 - Transport modes on the labelled GeoLife triplegs: confusion matrix, fine and coarse (active / motorised)
   accuracy, with trackintel's 'simple-coarse' predictor on the same triplegs for comparison.
-- Reader and storage figures; then benchmarks/mobility_matching.py `run(...)` when present (map matching).
+- Reader and storage figures; then map matching of the GeoLife street triplegs, repeated to >= 1.6 million
+  fixes, on the SparseTaxi Beijing graph (benchmarks/geolife_matching.py), and of 15 s traces on Porto.
 
     python benchmarks/mobility.py [--min-fixes 1600000] [--skip-trackintel]
 """
@@ -228,25 +229,37 @@ def print_confusion(table: dict[str, dict[str, int]]) -> None:
         print(f"    {a:>19}" + "".join(f"{table[a][b]:>10}" for b in names))
 
 
-def matching_figures(users: list[Fixes]) -> None:
-    path = REPO_ROOT / "benchmarks" / "mobility_matching.py"
+def _benchmark_module(name: str) -> Any:
+    path = REPO_ROOT / "benchmarks" / f"{name}.py"
     if not path.is_file():
-        print("map matching: benchmarks/mobility_matching.py not present")
-        return
-    spec = importlib.util.spec_from_file_location("mobility_matching", path)
+        return None
+    spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    if not hasattr(module, "run"):
-        print("map matching: benchmarks/mobility_matching.py has no run(fixes)")
+    return module
+
+
+def matching_figures(users: list[Fixes], min_fixes: int) -> None:
+    """Map matching of the GeoLife fixes themselves (street triplegs, repeated to ``min_fixes``) on the
+    SparseTaxi Beijing graph (benchmarks/geolife_matching.py), in this process and in two worker processes;
+    then simulated car traces at 15 s on Porto for the cost of sparse sampling."""
+    geolife = _benchmark_module("geolife_matching")
+    if geolife is None:
+        print("map matching: benchmarks/geolife_matching.py not present")
         return
-    # GeoLife (Beijing) lies outside every street network in the data folder: match simulated Porto traces
-    # (the matching benchmark's own generator) and, to show the off-network path, one GeoLife user.
     try:
-        if hasattr(module, "simulated_traces"):
-            traces = module.simulated_traces(module.NETWORKS["porto"], 20)
-            print("map matching (20 simulated Porto car traces, 1 s, 10 m noise):", module.run(traces))
-        print("map matching (GeoLife user 000, off the Porto network):", module.run(users[0]))
+        rows = geolife.geolife_figures(users, min_fixes)
+        geolife.print_figures(rows)
+        for row in rows:
+            print(
+                f"MATCHING RATE GeoLife, {row['workers']} process(es): {row['fixes_per_s']:,} fixes/s wall, "
+                f"{row['fixes_per_cpu_s']:,} fixes per CPU-second; x{row['fixes_per_s'] / 10_000:.1f} (wall) and "
+                f"x{row['fixes_per_cpu_s'] / 10_000:.1f} (CPU) the 10,000 fixes/s target"
+            )
+        sparse = _benchmark_module("mobility_matching")
+        traces = sparse.simulated_traces(sparse.NETWORKS["porto"], 200, interval_s=15.0, seed=5)
+        print("map matching, 200 simulated Porto car routes at 15 s, 10 m noise:", sparse.run(traces))
     except Exception as exc:  # report, do not hide, a failure of the other benchmark
         print(f"map matching failed: {type(exc).__name__}: {exc}")
 
@@ -320,7 +333,7 @@ def main() -> int:
         f"coarse {seg['coarse_accuracy']:.3f}"
     )
     print_confusion(seg["confusion"])
-    matching_figures(users)
+    matching_figures(users, args.min_fixes)
     return 0
 
 

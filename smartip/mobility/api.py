@@ -69,7 +69,7 @@ def post_batch(request: HttpRequest) -> Status:
 @router.post("/traces", response={201: TraceOut}, auth=REQUIRED)
 def upload_trace(request: HttpRequest, payload: Form[TraceUploadIn], file: File[UploadedFile]) -> Status:
     """Upload a GPX, GeoJSON, CSV or GeoLife PLT file (multipart); fixes inside your privacy zones are dropped
-    before anything is stored."""
+    before anything is stored. Trips are derived by a background job: follow `status` on the trace."""
     from smartip.mobility.readers import format_for
 
     city = get_city(payload.city)
@@ -96,6 +96,14 @@ def list_traces(request: HttpRequest) -> list[dict[str, Any]]:
 def get_trace(request: HttpRequest, trace_id: int) -> dict[str, Any]:
     trace = services.get_own_trace(owner=request.auth, trace_id=trace_id)  # type: ignore[attr-defined]
     return {**trace_out(trace), "trips": [trip_out(t) for t in trace.trips.all()]}
+
+
+@router.post("/traces/{trace_id}/process", response={202: TraceOut}, auth=REQUIRED)
+def process_trace(request: HttpRequest, trace_id: int) -> Status:
+    """Queue a failed, never processed or stuck (queued or running for an hour) trace for processing again;
+    409 otherwise."""
+    trace = services.retry_processing(owner=request.auth, trace_id=trace_id)  # type: ignore[attr-defined]
+    return Status(202, trace_out(trace))
 
 
 @router.get("/traces/{trace_id}/export", auth=REQUIRED)

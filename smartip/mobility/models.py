@@ -7,8 +7,11 @@ are computed once at processing time from ends trimmed by a random 200-500 m, so
 re-draw the randomness (which would let averaging undo the trimming).
 """
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from smartip.cities.models import City, Neighbourhood
@@ -58,6 +61,21 @@ class TraceQuerySet(models.QuerySet["Trace"]):
         return self.filter(city=city)
 
 
+#: a processing job queued or running for longer than this is presumed lost, and may be queued again (a second
+#: run only replaces the rows of the first)
+STALE_JOB = timedelta(hours=1)
+
+
+class TraceStatus(models.TextChoices):
+    """Where a trace is in processing; `failed` carries a reason and can be retried."""
+
+    STORED = "stored", _("not processed")
+    QUEUED = "queued", _("waiting to be processed")
+    PROCESSING = "processing", _("being processed")
+    DONE = "done", _("processed")
+    FAILED = "failed", _("processing failed")
+
+
 class Trace(models.Model):
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="traces")
     city = models.ForeignKey(City, on_delete=models.CASCADE, related_name="traces")
@@ -73,6 +91,11 @@ class Trace(models.Model):
     finished_at = models.DateTimeField(null=True)
     processed_at = models.DateTimeField(null=True, blank=True)
     matched_with = models.CharField(max_length=32, blank=True)
+    status = models.CharField(
+        _("processing status"), max_length=16, choices=TraceStatus.choices, default=TraceStatus.STORED
+    )
+    status_reason = models.TextField(_("why processing failed"), blank=True)
+    status_changed_at = models.DateTimeField(null=True, blank=True)
 
     objects = TraceQuerySet.as_manager()
 
@@ -86,6 +109,35 @@ class Trace(models.Model):
     @property
     def fixes(self) -> Fixes:
         return Fixes.from_bytes(bytes(self.fixes_blob))
+
+    @property
+    def can_be_processed_again(self) -> bool:
+        """A failed or never-queued trace, or one whose job looks lost (queued or running for longer than
+        `STALE_JOB`: a worker killed mid-job); not a done one, whose trimmed trip ends would be re-drawn."""
+        if self.status in (TraceStatus.FAILED, TraceStatus.STORED):
+            return True
+        if self.status in (TraceStatus.QUEUED, TraceStatus.PROCESSING):
+            return self.status_changed_at is None or timezone.now() - self.status_changed_at > STALE_JOB
+        return False
+
+    def _set_status(self, status: str, reason: str = "", **fields: object) -> None:
+        """An UPDATE by primary key, so a job whose trace was deleted meanwhile changes nothing and fails not."""
+        changes = {"status": status, "status_reason": reason, "status_changed_at": timezone.now(), **fields}
+        type(self).objects.filter(pk=self.pk).update(**changes)
+        for name, value in changes.items():
+            setattr(self, name, value)
+
+    def mark_queued(self) -> None:
+        self._set_status(TraceStatus.QUEUED)
+
+    def mark_processing(self) -> None:
+        self._set_status(TraceStatus.PROCESSING)
+
+    def mark_done(self, *, matched_with: str) -> None:
+        self._set_status(TraceStatus.DONE, processed_at=timezone.now(), matched_with=matched_with[:32])
+
+    def mark_failed(self, reason: str) -> None:
+        self._set_status(TraceStatus.FAILED, reason=reason[:1000] or "unknown error")
 
 
 class TraceBatch(models.Model):

@@ -44,6 +44,10 @@ class TraceOut(Schema):
     started_at: datetime | None
     finished_at: datetime | None
     processed_at: datetime | None
+    status: str = Field(
+        description="processing: stored (not queued), queued, processing, done, or failed (see status_reason)"
+    )
+    status_reason: str = Field(description="why processing failed; empty otherwise")
 
 
 class TraceDetailOut(TraceOut):
@@ -91,6 +95,8 @@ def trace_out(trace: Trace) -> dict[str, Any]:
         "started_at": trace.started_at,
         "finished_at": trace.finished_at,
         "processed_at": trace.processed_at,
+        "status": trace.status,
+        "status_reason": trace.status_reason,
     }
 
 

@@ -251,7 +251,17 @@ def upload(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def trace(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET: the trace with its processing status; POST: process a failed, unprocessed or stuck trace again."""
+    if request.method == "POST":
+        try:
+            _own(services.retry_processing, owner=request.user, trace_id=pk)
+        except DomainError as exc:  # already queued, running or done: the page shows which
+            messages.info(request, exc.message)
+        else:
+            messages.success(request, _("The trace is queued for processing again."))
+        return redirect("mobility:trace", pk=pk)
     t = _own(services.get_own_trace, owner=request.user, trace_id=pk)
     return _render(request, "mobility/trace.html", trace_context(t))
 

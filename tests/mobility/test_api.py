@@ -11,6 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from smartip.accounts.models import ApiKey
 from smartip.mobility.models import MatchedSegment, PrivacyZone, Trace, TraceBatch, Trip
 from smartip.mobility.readers.gpx import write_gpx
+from tests.mobility.jobs import committed
 from tests.mobility.test_models import commute
 
 pytestmark = pytest.mark.django_db
@@ -49,12 +50,15 @@ def gpx_in(city):
 
 def test_upload_a_gpx_file_then_list_detail_export_delete(client, manchester, users):
     as_user(client, users["citizen"])
-    r = post_file(client, "ride.gpx", gpx_in(manchester))
+    with committed():
+        r = post_file(client, "ride.gpx", gpx_in(manchester))
     assert r.status_code == 201, r.content
     trace_id = r.json()["id"]
     assert r.json()["source_format"] == "gpx" and r.json()["consent_purpose"] == "research"
+    assert r.json()["status"] == "queued"  # answered before the commit; the job runs right after it
     assert [t["id"] for t in client.get("/api/mobility/traces").json()] == [trace_id]
     detail = client.get(f"/api/mobility/traces/{trace_id}").json()
+    assert detail["status"] == "done" and detail["status_reason"] == ""
     assert len(detail["trips"]) == 1
     r = client.get(f"/api/mobility/traces/{trace_id}/export?format=gpx")
     assert r.status_code == 200 and r["Content-Type"] == "application/gpx+xml" and b"<trkpt" in r.content

@@ -37,6 +37,7 @@ def home(settings, tmp_path):
     return tmp_path
 
 
+@pytest.mark.django_db(transaction=True)  # each file commits, and its processing job runs after the commit
 def test_import_geolife_folders_one_user_per_subfolder(capsys, settings):
     settings.MAPMATCH_ENGINE = "fake"
     folder = shared_path("data", "mobility", "trackintel", "tests", "data", "geolife_modes")
@@ -49,7 +50,7 @@ def test_import_geolife_folders_one_user_per_subfolder(capsys, settings):
     assert report["traces"] + len(report["skipped"]) == len(files) and report["traces"] > 0
     assert Trace.objects.count() == report["traces"]
     assert sum(Trace.objects.values_list("n_fixes", flat=True)) == report["fixes"]
-    assert Trip.objects.count() == report["trips"] > 0
+    assert Trip.objects.count() == report["trips"] > 0 and report["queued"] == 0  # immediate backend
     owners = set(Trace.objects.values_list("owner__username", flat=True))
     assert owners <= {"beijing-import-010", "beijing-import-020", "beijing-import-178"}
     for item in report["skipped"]:  # a skipped file left nothing behind

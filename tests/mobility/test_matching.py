@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from smartip.core.errors import Invalid
-from smartip.mobility.matching.batch import TraceToMatch, match_many
+from smartip.mobility.matching.batch import TraceToMatch, match_batch, match_many, worker_pool
 from smartip.mobility.matching.engine import MapMatcher, StraightLineMatcher, ValhallaMatcher, get_matcher
 from smartip.mobility.matching.evaluation import evaluate, random_routes
 from smartip.mobility.matching.geojson import match_on_network
@@ -21,6 +21,7 @@ from smartip.mobility.matching.geometry import length_within, to_local_m
 from smartip.mobility.matching.matcher import MatchOptions, is_matchable, match, thin_by_interval
 from smartip.mobility.matching.network import build_tiles, street_segments
 from smartip.mobility.matching.polyline import decode_polyline6, encode_polyline6
+from smartip.mobility.matching.response import parse_trace_attributes
 from smartip.mobility.matching.synthetic import (
     COLUMN_WAY_BASE,
     ROW_WAY_BASE,
@@ -194,6 +195,32 @@ def test_a_gap_longer_than_the_breakage_distance_splits_the_match(grid: tuple[Pa
     assert result.way_ids == [ROW_WAY_BASE + 1, ROW_WAY_BASE + 6]
 
 
+def test_a_fix_far_from_every_street_is_unmatched_and_the_rest_matched(grid: tuple[Path, Path]) -> None:
+    lat, lon, t = along([(0, 0), (0, 5)], speed_mps=10.0, interval_s=5.0)
+    lat[3] += 0.01  # 1.1 km north of the grid
+    result = match(lat, lon, t, mode="car", tiles_dir_or_config=grid[1])
+    assert result.fix_type[3] == "unmatched" and np.isnan(result.fix_lat[3])
+    assert (result.fix_type[[0, 1, 2, 4, 5]] != "unmatched").all()
+    assert set(result.way_ids) == {ROW_WAY_BASE + 1}
+
+
+def test_the_route_distance_factor_reaches_valhalla(grid: tuple[Path, Path]) -> None:
+    """Between fixes at opposite corners of a 2 × 2 block square every route is 600 m, 1.41 times their
+    straight-line distance: allowed with a factor of 2, not with 1.2 (Valhalla reads this factor only from
+    its config, never from a request, so this checks it is passed on)."""
+    lat, lon, t = along([(0, 0), (0, 2), (2, 2)], speed_mps=10.0, interval_s=30.0)
+    corners = (lat[[0, -1]], lon[[0, -1]], t[[0, -1]])
+    wide = match(*corners, mode="car", tiles_dir_or_config=grid[1], options=MatchOptions())
+    assert len(wide.lines) == 1 and wide.length_m == pytest.approx(600.0, abs=5)
+    with pytest.raises(Invalid, match="could not be matched"):
+        match(
+            *corners,
+            mode="car",
+            tiles_dir_or_config=grid[1],
+            options=MatchOptions(max_route_distance_factor=1.2),
+        )
+
+
 def test_geojson_core_matches_a_trace_file_against_a_network_file(
     grid: tuple[Path, Path], tmp_path: Path
 ) -> None:
@@ -257,6 +284,19 @@ def test_a_batch_in_worker_processes_equals_matching_one_by_one(grid: tuple[Path
         assert isinstance(results[2], Invalid) and results[2].field == "mode"
 
 
+def test_a_warm_worker_pool_matches_batches_and_counts_its_cpu_time(grid: tuple[Path, Path]) -> None:
+    trips = [
+        TraceToMatch(*along([(r, 0), (r, 5)], speed_mps=10.0, interval_s=1.0), mode="car") for r in range(6)
+    ]
+    with worker_pool(2) as pool:
+        for _ in range(2):  # the same pool serves several batches
+            batch = match_batch(trips, tiles_dir_or_config=grid[1], workers=2, pool=pool)
+            assert [r.way_ids for r in batch.results] == [[ROW_WAY_BASE + r + 1] for r in range(6)]  # type: ignore[union-attr]
+            assert batch.cpu_s > 0.0
+    serial = match_batch(trips, tiles_dir_or_config=grid[1])
+    assert [r.way_ids for r in serial.results] == [r.way_ids for r in batch.results]  # type: ignore[union-attr]
+
+
 # --- pure helpers ---------------------------------------------------------------------------------------
 
 
@@ -264,6 +304,30 @@ def test_a_batch_in_worker_processes_equals_matching_one_by_one(grid: tuple[Path
 def test_polyline_encoding_round_trips_at_a_micro_degree(coords: list[tuple[float, float]]) -> None:
     decoded = decode_polyline6(encode_polyline6([list(c) for c in coords]))
     assert np.allclose(decoded, coords, atol=0.6e-6)
+
+
+def test_a_fix_matched_without_an_edge_of_the_answer_counts_as_unmatched() -> None:
+    """Valhalla answers edge_index 2**64 - 1 for a 'matched' fix left outside the matched edges (seen on
+    GeoLife): that fix has no position on the line, the others keep theirs and the segment times."""
+    shape = [[-8.61, 41.15], [-8.609, 41.15], [-8.608, 41.15]]
+    edge = {"way_id": 7, "names": ["A"], "road_class": "residential", "length": 0.0838}
+    response = {
+        "shape": encode_polyline6(shape),
+        "edges": [
+            edge | {"begin_shape_index": 0, "end_shape_index": 1},
+            edge | {"begin_shape_index": 1, "end_shape_index": 2},
+        ],
+        "matched_points": [
+            {"type": "matched", "edge_index": 0, "distance_along_edge": 0.0, "lat": 41.15, "lon": -8.61},
+            {"type": "matched", "edge_index": 2**64 - 1, "lat": 41.16, "lon": -8.6},
+            {"type": "matched", "edge_index": 1, "distance_along_edge": 1.0, "lat": 41.15, "lon": -8.608},
+        ],
+    }
+    parsed = parse_trace_attributes(response, np.array([0.0, 10.0, 20.0]))
+    assert list(parsed.fix_type) == ["matched", "unmatched", "matched"]
+    assert np.isnan(parsed.fix_lat[1]) and parsed.fix_lon[2] == -8.608
+    assert parsed.lines == [shape] and [s.way_id for s in parsed.segments] == [7]
+    assert parsed.segments[0].length_m == pytest.approx(167.6) and parsed.segments[0].duration_s == 20.0
 
 
 @given(st.lists(st.floats(0.0, 30.0), min_size=1, max_size=60), st.floats(0.0, 20.0))
@@ -322,3 +386,13 @@ def test_a_trace_away_from_every_street_is_invalid(grid: tuple[Path, Path]) -> N
     with pytest.raises(Invalid, match="could not be matched") as caught:
         match(lat + 0.05, lon, t, mode="car", tiles_dir_or_config=grid[1])
     assert caught.value.field == "fixes"
+
+
+def test_a_traces_reported_accuracy_tunes_the_matcher_unless_options_are_given():
+    from smartip.mobility.matching.matcher import MatchOptions
+
+    auto = ValhallaMatcher("unused-network")
+    assert auto.options_for(25.0) == MatchOptions.for_accuracy(25.0) != MatchOptions()
+    assert auto.options_for(None) == auto.options_for(float("nan")) == MatchOptions()
+    fixed = MatchOptions(search_radius_m=60.0)
+    assert ValhallaMatcher("unused-network", options=fixed).options_for(25.0) is fixed

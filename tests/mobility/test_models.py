@@ -63,17 +63,19 @@ def test_fixes_blob_round_trips(manchester, users):
 
 def test_deleting_a_trace_deletes_every_derived_row(manchester, users, settings):
     from smartip.mobility.services import upload_trace
+    from tests.mobility.jobs import committed
 
     settings.MAPMATCH_ENGINE = "fake"
     lat, lon = manchester.center
-    trace = upload_trace(
-        owner=users["citizen"],
-        city=manchester,
-        fixes=commute(lat, lon),
-        source_format="gpx",
-        consent=True,
-        purpose="research",
-    )
+    with committed():  # the processing job runs after the commit
+        trace = upload_trace(
+            owner=users["citizen"],
+            city=manchester,
+            fixes=commute(lat, lon),
+            source_format="gpx",
+            consent=True,
+            purpose="research",
+        )
     counts = [m.objects.filter(**f).count() for m, f in _derived(trace)]
     assert all(c > 0 for c in counts), counts
     trace.delete()

@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from smartip.mobility.models import MatchedSegment, PrivacyZone, StayPoint, Trace, Trip, Tripleg
 from smartip.mobility.readers.gpx import write_gpx
 from tests.factories import make_user
+from tests.mobility.jobs import committed
 from tests.mobility.test_models import commute
 from tests.mobility.test_privacy import person_trip
 
@@ -42,10 +43,11 @@ def counts():
 def test_upload_without_js_then_trace_page_export_and_delete_with_confirm(client, users, manchester):
     client.force_login(users["citizen"])
     assert client.get("/mobility/upload/").status_code == 200
-    r = upload(client, manchester)
+    with committed():  # the processing job runs after the request's commit
+        r = upload(client, manchester)
     assert r.status_code == 302
     trace = Trace.objects.get()
-    assert Trip.objects.filter(trace=trace).exists()
+    assert trace.status == "done" and Trip.objects.filter(trace=trace).exists()
     page = client.get(r["Location"])
     body = page.content.decode()
     assert page.status_code == 200 and str(trace.n_fixes) in body

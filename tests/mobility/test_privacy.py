@@ -12,6 +12,7 @@ from smartip.mobility import services
 from smartip.mobility.fixes import from_columns
 from smartip.mobility.models import MatchedSegment, Trace, Trip, Tripleg
 from tests.factories import make_user
+from tests.mobility.jobs import committed
 from tests.mobility.test_models import commute
 
 pytestmark = pytest.mark.django_db
@@ -178,7 +179,8 @@ def test_the_demo_gives_every_city_published_cells(cities, settings, tmp_path):
     city = cities["ghent"]
     import_neighbourhoods(city=city, geojson=demo_neighbourhoods(city, random.Random(1)))
     users, _ = ensure_demo_users(city)
-    load_demo(city=city, users=users, rng=random.Random(3))
+    with committed():  # the demo's processing jobs run after its commit
+        load_demo(city=city, users=users, rng=random.Random(3))
     assert Trace.objects.filter(city=city).values("owner").distinct().count() >= 6
     for kind in ("segments", "speeds", "od-h3", "od-neighbourhoods", "mode-share"):
         cells = services.compute_aggregates(city=city, kind=kind)

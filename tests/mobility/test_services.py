@@ -14,6 +14,7 @@ from smartip.mobility.fixes import haversine_m
 from smartip.mobility.models import MatchedSegment, StayPoint, Trace, Trip, Tripleg
 from smartip.mobility.pipeline.run import process
 from smartip.mobility.readers import read_trace
+from tests.mobility.jobs import committed
 from tests.mobility.test_models import commute
 
 pytestmark = pytest.mark.django_db
@@ -25,8 +26,12 @@ def _fake_engine(settings):
 
 
 def upload(owner, city, fixes, **extra):
+    """Upload, then commit: the processing job runs (immediate backend)."""
     args = {"source_format": "gpx", "consent": True, "purpose": "research"} | extra
-    return services.upload_trace(owner=owner, city=city, fixes=fixes, **args)
+    with committed():
+        trace = services.upload_trace(owner=owner, city=city, fixes=fixes, **args)
+    trace.refresh_from_db()
+    return trace
 
 
 def test_upload_requires_consent_and_a_purpose(manchester, users):
@@ -127,6 +132,7 @@ def test_reprocessing_replaces_derived_rows(manchester, users):
     lat, lon = manchester.center
     trace = upload(users["citizen"], manchester, commute(lat, lon))
     before = Trip.objects.filter(trace=trace).count()
+    assert before > 0
     services.process_trace(trace=trace)
     assert Trip.objects.filter(trace=trace).count() == before
 

@@ -21,9 +21,12 @@ from smartip.mobility.matching.response import MatchedSegment
 
 @runtime_checkable
 class MapMatcher(Protocol):
-    """Matches one trace (WGS84 degrees, seconds) travelled by ``mode``; raises ``Invalid`` for bad input."""
+    """Matches one trace (WGS84 degrees, seconds) travelled by ``mode``; raises ``Invalid`` for bad input.
+    ``accuracy_m``, when known (e.g. the median of the phone's reported accuracies), tunes the matcher to it."""
 
-    def match(self, lat: np.ndarray, lon: np.ndarray, t_s: np.ndarray, *, mode: str) -> MatchResult: ...
+    def match(
+        self, lat: np.ndarray, lon: np.ndarray, t_s: np.ndarray, *, mode: str, accuracy_m: float | None = None
+    ) -> MatchResult: ...
 
 
 class ValhallaMatcher:
@@ -31,16 +34,29 @@ class ValhallaMatcher:
 
     def __init__(self, network: Path | str | dict[str, Any], options: MatchOptions | None = None) -> None:
         self.network = network
-        self.options = options or MatchOptions()
+        self.options = options  # None: chosen per trace by ``options_for``
 
-    def match(self, lat: np.ndarray, lon: np.ndarray, t_s: np.ndarray, *, mode: str) -> MatchResult:
-        return match(lat, lon, t_s, mode=mode, tiles_dir_or_config=self.network, options=self.options)
+    def match(
+        self, lat: np.ndarray, lon: np.ndarray, t_s: np.ndarray, *, mode: str, accuracy_m: float | None = None
+    ) -> MatchResult:
+        options = self.options_for(accuracy_m)
+        return match(lat, lon, t_s, mode=mode, tiles_dir_or_config=self.network, options=options)
+
+    def options_for(self, accuracy_m: float | None) -> MatchOptions:
+        """The options given to this matcher, else those for the trace's known accuracy, else the defaults."""
+        if self.options is not None:
+            return self.options
+        if accuracy_m is None or not math.isfinite(accuracy_m):
+            return MatchOptions()
+        return MatchOptions.for_accuracy(accuracy_m)
 
 
 class StraightLineMatcher:
     """A fake engine: the matched route is the trace itself; validates input and modes like the real one."""
 
-    def match(self, lat: np.ndarray, lon: np.ndarray, t_s: np.ndarray, *, mode: str) -> MatchResult:
+    def match(
+        self, lat: np.ndarray, lon: np.ndarray, t_s: np.ndarray, *, mode: str, accuracy_m: float | None = None
+    ) -> MatchResult:
         lat, lon, t_s = (np.asarray(a, dtype=float) for a in (lat, lon, t_s))
         check_trace(lat, lon, t_s)
         costing = costing_for(mode)

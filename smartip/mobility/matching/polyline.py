@@ -2,28 +2,30 @@
 
 from __future__ import annotations
 
+import numpy as np
+
+
+def decode_polyline6_array(encoded: str, precision: int = 6) -> np.ndarray:
+    """Decode an encoded polyline to an ``(n, 2)`` array of lon, lat (vectorised: it is on the hot path).
+
+    Each value is a run of 5-bit chunks, least significant first, the last chunk of a run below 0x20; values
+    alternate lat, lon and are zig-zag coded deltas from the previous point.
+    """
+    chunks = np.frombuffer(encoded.encode("ascii"), dtype=np.uint8).astype(np.int64) - 63
+    if not len(chunks):
+        return np.empty((0, 2))
+    last = chunks < 0x20
+    ends = np.flatnonzero(last)
+    starts = np.concatenate([[0], ends[:-1] + 1])
+    position = np.arange(len(chunks)) - np.repeat(starts, ends - starts + 1)
+    values = np.add.reduceat((chunks & 0x1F) << (5 * position), starts)
+    deltas = np.where(values & 1, ~(values >> 1), values >> 1).reshape(-1, 2)
+    return np.cumsum(deltas, axis=0)[:, ::-1] / 10.0**precision
+
 
 def decode_polyline6(encoded: str, precision: int = 6) -> list[list[float]]:
     """Decode an encoded polyline to ``[[lon, lat], ...]`` (note: GeoJSON order, not the encoding's lat, lon)."""
-    factor = 10.0**precision
-    coords: list[list[float]] = []
-    index = lat = lon = 0
-    length = len(encoded)
-    while index < length:
-        deltas = []
-        for _ in range(2):
-            shift = result = 0
-            while True:
-                byte = ord(encoded[index]) - 63
-                index += 1
-                result |= (byte & 0x1F) << shift
-                shift += 5
-                if byte < 0x20:
-                    break
-            deltas.append(~(result >> 1) if result & 1 else result >> 1)
-        lat += deltas[0]
-        lon += deltas[1]
-        coords.append([lon / factor, lat / factor])
+    coords: list[list[float]] = decode_polyline6_array(encoded, precision).tolist()
     return coords
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from smartip.mobility.matching.polyline import decode_polyline6
+from smartip.mobility.matching.polyline import decode_polyline6_array
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,64 +71,76 @@ def _parts(edges: list[dict[str, Any]]) -> list[tuple[int, int]]:
 def _fixes(
     points: list[dict[str, Any]], edge_start_m: np.ndarray, edge_len_m: np.ndarray
 ) -> tuple[np.ndarray, ...]:
-    n = len(points)
-    lat, lon, along = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
-    kind = np.empty(n, dtype=object)
-    for i, point in enumerate(points):
-        kind[i] = point.get("type", "unmatched")
-        edge = point.get("edge_index")
-        if kind[i] == "unmatched" or edge is None or edge >= len(edge_len_m):
-            kind[i] = "unmatched"
-            continue
-        lat[i], lon[i] = point["lat"], point["lon"]
-        along[i] = edge_start_m[edge] + point.get("distance_along_edge", 0.0) * edge_len_m[edge]
+    """Matched position, kind and distance along the matched line of every fix (columns built at once:
+    this runs for every fix)."""
+    n_edges = len(edge_len_m)
+    indices = [p.get("edge_index") for p in points]  # unmatched: absent, or 2**64 - 1
+    edge = np.array([i if i is not None and i < n_edges else -1 for i in indices], dtype=np.int64)
+    edge = edge.reshape(-1)
+    kind = np.array([p.get("type", "unmatched") for p in points], dtype=object).reshape(-1)
+    ok = (kind != "unmatched") & (edge >= 0) & (edge < n_edges)
+    kind[~ok] = "unmatched"
+    lat, lon, along = (np.full(len(points), np.nan) for _ in range(3))
+    if ok.any():
+        chosen = [points[i] for i in np.flatnonzero(ok).tolist()]
+        lat[ok] = [p["lat"] for p in chosen]
+        lon[ok] = [p["lon"] for p in chosen]
+        share = np.array([p.get("distance_along_edge", 0.0) for p in chosen])
+        along[ok] = edge_start_m[edge[ok]] + share * edge_len_m[edge[ok]]
     return lat, lon, kind, along
+
+
+def _run_ends(edges: list[dict[str, Any]], parts: list[tuple[int, int]]) -> np.ndarray:
+    """Index of the last edge of every run of consecutive edges along one way (runs never span a break)."""
+    part_ends = {b - 1 for _, b in parts}
+    ways = [edge.get("way_id") for edge in edges]
+    return np.asarray(
+        [i for i in range(len(edges)) if i in part_ends or ways[i + 1] != ways[i]], dtype=np.int64
+    )
 
 
 def _segments(
     edges: list[dict[str, Any]], parts: list[tuple[int, int]], along_m: np.ndarray, t_s: np.ndarray
 ) -> list[MatchedSegment]:
+    ok = np.isfinite(along_m)
+    if not ok.any() or not edges:
+        return []
     edge_len_m = np.array([edge.get("length", 0.0) * 1000.0 for edge in edges])
     edge_start_m = np.concatenate([[0.0], np.cumsum(edge_len_m)[:-1]])
-    ok = np.isfinite(along_m)
-    if not ok.any():
-        return []
     s_fix = np.maximum.accumulate(along_m[ok])
-    t_fix = t_s[ok]
-    lo, hi = s_fix[0], s_fix[-1]
-    segments: list[MatchedSegment] = []
-    for a, b in parts:
-        run_start = a
-        for i in range(a, b):
-            if i + 1 < b and edges[i + 1].get("way_id") == edges[i].get("way_id"):
-                continue
-            s0 = edge_start_m[run_start]
-            s1 = edge_start_m[i] + edge_len_m[i]
-            c0, c1 = float(np.clip(s0, lo, hi)), float(np.clip(s1, lo, hi))
-            t0, t1 = (float(v) for v in np.interp([c0, c1], s_fix, t_fix))
-            speed = (c1 - c0) / (t1 - t0) if c1 > c0 and t1 > t0 else math.nan
-            first = edges[run_start]
-            segments.append(
-                MatchedSegment(
-                    way_id=int(first.get("way_id", 0)),
-                    names=tuple(first.get("names", ())),
-                    road_class=str(first.get("road_class", "")),
-                    length_m=float(s1 - s0),
-                    start_s=t0,
-                    end_s=t1,
-                    speed_mps=speed,
-                )
-            )
-            run_start = i + 1
-    return segments
+    ends = _run_ends(edges, parts)
+    starts = np.concatenate([[0], ends[:-1] + 1])
+    s0, s1 = edge_start_m[starts], edge_start_m[ends] + edge_len_m[ends]
+    c0, c1 = np.clip(s0, s_fix[0], s_fix[-1]), np.clip(s1, s_fix[0], s_fix[-1])
+    t0, t1 = np.interp(c0, s_fix, t_s[ok]), np.interp(c1, s_fix, t_s[ok])
+    moving = (c1 > c0) & (t1 > t0)
+    speed = np.full(len(ends), math.nan)
+    speed[moving] = (c1 - c0)[moving] / (t1 - t0)[moving]
+    firsts = [edges[i] for i in starts.tolist()]
+    return [
+        MatchedSegment(
+            way_id=int(first.get("way_id", 0)),
+            names=tuple(first.get("names", ())),
+            road_class=str(first.get("road_class", "")),
+            length_m=length_m,
+            start_s=start_s,
+            end_s=end_s,
+            speed_mps=speed_mps,
+        )
+        for first, length_m, start_s, end_s, speed_mps in zip(
+            firsts, (s1 - s0).tolist(), t0.tolist(), t1.tolist(), speed.tolist(), strict=True
+        )
+    ]
 
 
 def parse_trace_attributes(response: dict[str, Any], t_s: np.ndarray) -> ParsedMatch:
     """Lines, segments and per-fix matches from a ``trace_attributes`` response for fixes at times ``t_s``."""
     edges: list[dict[str, Any]] = response.get("edges", [])
-    shape = decode_polyline6(response.get("shape", ""))
+    shape = decode_polyline6_array(response.get("shape", ""))
     parts = _parts(edges)
-    lines = [shape[edges[a]["begin_shape_index"] : edges[b - 1]["end_shape_index"] + 1] for a, b in parts]
+    lines = [
+        shape[edges[a]["begin_shape_index"] : edges[b - 1]["end_shape_index"] + 1].tolist() for a, b in parts
+    ]
     edge_len_m = np.array([edge.get("length", 0.0) * 1000.0 for edge in edges])
     edge_start_m = np.concatenate([[0.0], np.cumsum(edge_len_m)[:-1]]) if len(edges) else edge_len_m
     lat, lon, kind, along = _fixes(response.get("matched_points", []), edge_start_m, edge_len_m)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import BinaryIO
 
-from smartip.core.errors import Invalid
+from smartip.core.errors import Invalid, gettext_noop
 from smartip.mobility.fixes import Fixes
 
 FORMATS = ("gpx", "geojson", "csv", "plt", "batch")
@@ -22,7 +22,9 @@ def format_for(filename: str) -> str:
     fmt = SUFFIXES.get(Path(filename).suffix.lower())
     if fmt is None:
         raise Invalid(
-            f"unknown trace format for {filename!r} (use .gpx, .geojson, .csv, .plt or .json)", field="file"
+            gettext_noop("unknown trace format for %(file)s (use .gpx, .geojson, .csv, .plt or .json)"),
+            field="file",
+            file=repr(filename),
         )
     return fmt
 
@@ -53,4 +55,9 @@ def read_trace(source: Path | BinaryIO, fmt: str | None = None, *, on_backwards:
         from smartip.mobility.readers.batch import read_batch
 
         return read_batch(source, on_backwards=on_backwards)
-    raise Invalid(f"unknown trace format {fmt!r} (one of {', '.join(FORMATS)})", field="format")
+    raise Invalid(
+        gettext_noop("unknown trace format %(format)s (one of %(choices)s)"),
+        field="format",
+        format=repr(fmt),
+        choices=", ".join(FORMATS),
+    )

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from smartip.core.errors import Invalid
+from smartip.core.errors import Invalid, gettext_noop
 from smartip.mobility.fixes import Fixes, from_columns
 
 MAX_FIXES = 5_000_000  # one upload; about 120 MB of columns, far more than a day at 1 Hz
@@ -28,7 +28,11 @@ class FixBuilder:
 
     def add(self, t_s: float, lat: float, lon: float, acc: float = math.nan, alt: float = math.nan) -> None:
         if len(self.t) >= self.max_fixes:
-            raise Invalid(f"too many fixes: more than {self.max_fixes} in one upload", field="file")
+            raise Invalid(
+                gettext_noop("too many fixes: more than %(maximum)s in one upload"),
+                field="file",
+                maximum=self.max_fixes,
+            )
         self.t.append(t_s)
         self.lat.append(lat)
         self.lon.append(lon)
@@ -90,6 +94,8 @@ def read_capped(source: Path | BinaryIO, limit: int = MAX_JSON_BYTES) -> bytes:
     data = source.read(limit + 1)
     if len(data) > limit:
         raise Invalid(
-            f"file too large: over {limit // 1_000_000} MB (use GPX or CSV for big traces)", field="file"
+            gettext_noop("file too large: over %(megabytes)s MB (use GPX or CSV for big traces)"),
+            field="file",
+            megabytes=limit // 1_000_000,
         )
     return data

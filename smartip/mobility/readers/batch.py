@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from smartip.core.errors import Invalid
+from smartip.core.errors import Invalid, gettext_noop
 from smartip.mobility.fixes import Fixes
 from smartip.mobility.readers._common import (
     MAX_FIXES,
@@ -39,9 +39,9 @@ def read_batch(
     doc = source if isinstance(source, dict) else _load(source)
     items = _first(doc, "fixes", "locations") if isinstance(doc, dict) else None
     if not isinstance(items, list):
-        raise Invalid("batch must be an object with a 'fixes' list", field="fixes")
+        raise Invalid(gettext_noop("batch must be an object with a 'fixes' list"), field="fixes")
     if not items:
-        raise Invalid("batch has no fixes", field="fixes")
+        raise Invalid(gettext_noop("batch has no fixes"), field="fixes")
     builder = FixBuilder(max_fixes)
     for i, item in enumerate(items):
         where = f"fixes[{i}]"
@@ -68,7 +68,7 @@ def _load(source: Path | BinaryIO | bytes) -> Any:
     if isinstance(source, bytes):
         raw = source
         if len(raw) > 50_000_000:
-            raise Invalid("batch too large: over 50 MB", field="file")
+            raise Invalid(gettext_noop("batch too large: over 50 MB"), field="file")
     else:
         raw = read_capped(source)
     try:

@@ -16,7 +16,7 @@ import math
 from pathlib import Path
 from typing import BinaryIO
 
-from smartip.core.errors import Invalid
+from smartip.core.errors import Invalid, gettext_noop
 from smartip.mobility.fixes import Fixes
 from smartip.mobility.readers._common import MAX_FIXES, FixBuilder, optional_float, parse_float, parse_time
 
@@ -38,7 +38,7 @@ def read_csv(source: Path | BinaryIO, *, max_fixes: int = MAX_FIXES, on_backward
     try:
         first = text.readline()
         if not first.strip():
-            raise Invalid("empty CSV file", field="file")
+            raise Invalid(gettext_noop("empty CSV file"), field="file")
         reader = csv.reader(itertools.chain([first], text), delimiter=_delimiter(first))
         header = next(reader)
         cols = _columns(header)
@@ -62,7 +62,7 @@ def read_csv(source: Path | BinaryIO, *, max_fixes: int = MAX_FIXES, on_backward
     except csv.Error as exc:
         raise Invalid(f"broken CSV after line {reader.line_num}: {exc}", field="file") from exc
     if not len(builder.t):
-        raise Invalid("CSV has a header but no rows", field="file")
+        raise Invalid(gettext_noop("CSV has a header but no rows"), field="file")
     return builder.build(on_backwards)
 
 
@@ -82,7 +82,11 @@ def _columns(header: list[str]) -> dict[str, int]:
     missing = [k for k in REQUIRED if k not in cols]
     if missing:
         raise Invalid(
-            f"CSV header {header!r} lacks column(s) {', '.join(missing)} (need lat, lon, time[, accuracy])",
+            gettext_noop(
+                "CSV header %(header)s lacks column(s) %(missing)s (need lat, lon, time[, accuracy])"
+            ),
             field=missing[0],
+            header=repr(header),
+            missing=", ".join(missing),
         )
     return cols

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from smartip.core.errors import Invalid
+from smartip.core.errors import Invalid, gettext_noop
 from smartip.mobility.fixes import Fixes
 from smartip.mobility.readers._common import (
     MAX_FIXES,
@@ -40,7 +40,7 @@ def read_geojson(source: Path | BinaryIO, *, max_fixes: int = MAX_FIXES, on_back
     for number, feature in enumerate(_features(doc), start=1):
         _add_feature(builder, feature, f"feature {number}")
     if not len(builder.t):
-        raise Invalid("GeoJSON contains no points", field="file")
+        raise Invalid(gettext_noop("GeoJSON contains no points"), field="file")
     return builder.build(on_backwards)
 
 
@@ -48,16 +48,20 @@ def _features(doc: Any) -> list[dict[str, Any]]:
     if isinstance(doc, list):
         return doc
     if not isinstance(doc, dict):
-        raise Invalid("GeoJSON must be an object or a list of features", field="file")
+        raise Invalid(gettext_noop("GeoJSON must be an object or a list of features"), field="file")
     kind = doc.get("type")
     if kind == "FeatureCollection":
         features = doc.get("features")
         if not isinstance(features, list):
-            raise Invalid("FeatureCollection without a 'features' list", field="features")
+            raise Invalid(gettext_noop("FeatureCollection without a 'features' list"), field="features")
         return features
     if kind == "Feature":
         return [doc]
-    raise Invalid(f"unsupported GeoJSON type {kind!r} (need Feature or FeatureCollection)", field="type")
+    raise Invalid(
+        gettext_noop("unsupported GeoJSON type %(type)s (need Feature or FeatureCollection)"),
+        field="type",
+        type=repr(kind),
+    )
 
 
 def _add_feature(builder: FixBuilder, feature: Any, where: str) -> None:

@@ -19,7 +19,7 @@ from xml.sax.saxutils import escape
 import defusedxml.ElementTree as safe_et
 from defusedxml import DefusedXmlException
 
-from smartip.core.errors import Invalid
+from smartip.core.errors import Invalid, gettext_noop
 from smartip.mobility.fixes import Fixes
 from smartip.mobility.readers._common import MAX_FIXES, FixBuilder, optional_float, parse_float, parse_time
 
@@ -42,7 +42,11 @@ def read_gpx(source: Path | BinaryIO, *, max_fixes: int = MAX_FIXES, on_backward
         for event, elem in safe_et.iterparse(source, events=("start", "end"), forbid_dtd=True):
             if event == "start":
                 if not stack and _local(elem.tag) != "gpx":
-                    raise Invalid(f"not a GPX document: root element is <{_local(elem.tag)}>", field="file")
+                    raise Invalid(
+                        gettext_noop("not a GPX document: the root element is %(element)s"),
+                        field="file",
+                        element=f"<{_local(elem.tag)}>",
+                    )
                 stack.append(elem)
                 continue
             stack.pop()
@@ -54,11 +58,19 @@ def read_gpx(source: Path | BinaryIO, *, max_fixes: int = MAX_FIXES, on_backward
                 stack[-1].remove(elem)  # the point's only sibling left; keeps memory bounded
     except ParseError as exc:
         line, column = exc.position
-        raise Invalid(f"broken XML at line {line}, column {column}: {exc}", field="file") from exc
+        raise Invalid(
+            gettext_noop("broken XML at line %(line)s, column %(column)s: %(error)s"),
+            field="file",
+            line=line,
+            column=column,
+            error=exc,
+        ) from exc
     except DefusedXmlException as exc:
-        raise Invalid(f"GPX with DTD or entities is refused: {exc}", field="file") from exc
+        raise Invalid(
+            gettext_noop("GPX with DTD or entities is refused: %(error)s"), field="file", error=exc
+        ) from exc
     if number == 0:
-        raise Invalid("GPX contains no track points (<trkpt>)", field="file")
+        raise Invalid(gettext_noop("GPX contains no track points (<trkpt>)"), field="file")
     return builder.build(on_backwards)
 
 

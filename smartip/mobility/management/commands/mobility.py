@@ -130,6 +130,8 @@ class Command(BaseCommand):
             f"{report['traces']} traces ({report['fixes']} fixes, {report['trips']} trips) for "
             f"{report['users']} users; {len(report['skipped'])} files skipped\n"
         )
+        if report["queued"]:
+            self.stdout.write(f"{report['queued']} traces wait for a worker (smartip worker)\n")
         for item in report["skipped"]:
             self.stderr.write(f"skipped {item['file']}: {item['reason']}\n")
 
