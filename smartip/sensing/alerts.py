@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from smartip.accounts.models import User
 from smartip.accounts.permissions import has_role
 from smartip.cities.models import City, Neighbourhood
-from smartip.core.errors import Forbidden, Invalid
+from smartip.core.errors import Forbidden, Invalid, gettext_noop
 from smartip.reports.notify import Message, get_notifier
 from smartip.sensing import aggregates, aqi
 from smartip.sensing.alert_models import DEFAULT_RECOVERY_H, AlertEpisode, AlertSubscription
@@ -52,20 +52,26 @@ def subscribe(
 ) -> AlertSubscription:
     """Follow one public sensor or one neighbourhood of ``city`` from ``threshold_band`` (1-based) on."""
     if not user.is_authenticated:
-        raise Forbidden("log in to receive alerts", field="user")
+        raise Forbidden(gettext_noop("log in to receive alerts"), field="user")
     if not user.email:
-        raise Invalid("add an email address to your profile to receive alerts", field="email")
+        raise Invalid(gettext_noop("add an email address to your profile to receive alerts"), field="email")
     if (sensor is None) == (neighbourhood is None):
-        raise Invalid("follow either a sensor or a neighbourhood", field="sensor")
+        raise Invalid(gettext_noop("follow either a sensor or a neighbourhood"), field="sensor")
     if sensor is not None and (sensor.city_id != city.pk or not sensor.is_active):
-        raise Invalid("no such sensor in this city", field="sensor")
+        raise Invalid(gettext_noop("no such sensor in this city"), field="sensor")
     if neighbourhood is not None and neighbourhood.city_id != city.pk:
-        raise Invalid("no such neighbourhood in this city", field="neighbourhood")
+        raise Invalid(gettext_noop("no such neighbourhood in this city"), field="neighbourhood")
     n_bands = len(aqi.band_names(city.profile.aqi_scheme))
     if not 1 <= threshold_band <= n_bands:
-        raise Invalid(f"band must be between 1 and {n_bands}", field="threshold_band")
+        raise Invalid(
+            gettext_noop("band must be between 1 and %(maximum)s"), field="threshold_band", maximum=n_bands
+        )
     if not 1 <= recovery_h <= MAX_RECOVERY_H:
-        raise Invalid(f"hours must be between 1 and {MAX_RECOVERY_H}", field="recovery_h")
+        raise Invalid(
+            gettext_noop("hours must be between 1 and %(maximum)s"),
+            field="recovery_h",
+            maximum=MAX_RECOVERY_H,
+        )
     existing = AlertSubscription.objects.filter(user=user, sensor=sensor, neighbourhood=neighbourhood).first()
     if existing is not None:  # one alert per place: a second subscribe changes it (and restarts its episode)
         existing.threshold_band, existing.recovery_h, existing.is_active = threshold_band, recovery_h, True
@@ -84,7 +90,7 @@ def subscribe(
 
 def unsubscribe(*, user: User, subscription: AlertSubscription) -> None:
     if subscription.user_id != user.pk and not has_role(user, subscription.city, "admin"):
-        raise Forbidden("not your alert", field="subscription")
+        raise Forbidden(gettext_noop("not your alert"), field="subscription")
     subscription.delete()
 
 

@@ -1,7 +1,9 @@
-"""Quality control for sensor series: flags, never deletions (vectorised, numpy).
+"""Quality control for sensor series: flags, never deletions (numpy; per-series checks compiled, see below).
 
 Every check returns a ``uint16`` bit-flag array of the input's length; combine them with ``|``. A reading
 with flags == 0 is clean. Aggregate with :func:`masked` (flagged values become NaN, the data stay stored).
+The checks that walk a series (range, stuck, spike) run as compiled loops (numba): qc_rolling.py for one
+series at a time, qc_lanes.py for many at once (``series_starts``); numba is imported on their first use.
 
 Bits (stable: they are stored with observations):
 
@@ -20,7 +22,6 @@ bit    name             meaning
 """
 
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
@@ -82,108 +83,151 @@ def masked(values: npt.ArrayLike, flags: npt.ArrayLike, ignore: int = 0) -> Floa
     return x
 
 
+def _bits(mask: npt.NDArray[np.bool_], bit: np.uint16) -> Flags:
+    """``bit`` where ``mask`` is true, else 0, in one pass."""
+    return np.multiply(mask, bit, dtype=np.uint16)
+
+
 def missing_flags(values: npt.ArrayLike) -> Flags:
     x = np.asarray(values, dtype=np.float64)
-    return np.where(np.isfinite(x), 0, MISSING).astype(np.uint16)
+    return _bits(~np.isfinite(x), MISSING)
 
 
 def range_flags(values: npt.ArrayLike, lo: float, hi: float) -> Flags:
-    """RANGE where a finite value is below ``lo`` or above ``hi`` (MISSING where not finite)."""
+    """RANGE where a value is below ``lo`` or above ``hi``; MISSING where not finite (±inf may get both)."""
     x = np.asarray(values, dtype=np.float64)
     with np.errstate(invalid="ignore"):
-        out = np.where((x < lo) | (x > hi), RANGE, 0).astype(np.uint16)
-    return out | missing_flags(x)
+        out = _bits((x < lo) | (x > hi), RANGE)
+    out |= missing_flags(x)
+    return out
 
 
-def range_flags_for(quantity: str, values: npt.ArrayLike, sensor_model: str | None = None) -> Flags:
-    """Range check with the limits in :data:`RANGES` (``quantity`` e.g. ``pm``, ``humidity``)."""
+def range_limits(quantity: str, sensor_model: str | None = None) -> tuple[float, float]:
+    """The (lo, hi) limits in :data:`RANGES` for ``quantity``, per sensor model where one is listed."""
     key = (
         f"{quantity}:{sensor_model}" if sensor_model and f"{quantity}:{sensor_model}" in RANGES else quantity
     )
     if key not in RANGES:
         raise Invalid(f"no range for {quantity!r}; known: {sorted(RANGES)}", field="quantity")
-    lo, hi = RANGES[key]
+    return RANGES[key]
+
+
+def range_flags_for(quantity: str, values: npt.ArrayLike, sensor_model: str | None = None) -> Flags:
+    """Range check with the limits in :data:`RANGES` (``quantity`` e.g. ``pm``, ``humidity``)."""
+    lo, hi = range_limits(quantity, sensor_model)
     return range_flags(values, lo, hi)
 
 
-def _runs(x: FloatArray) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
-    """Start index and length of each run of identical consecutive values (NaN never repeats)."""
+#: From this many series on, the spike check runs one series per SIMD lane (qc_lanes.py).
+LANES_MIN_SERIES = 8
+#: flag_pm_series checks many series in blocks of this many (qc_lanes.LANES: one group of lanes per block).
+SERIES_PER_BLOCK = 64
+
+
+def _series_starts(size: int, series_starts: npt.ArrayLike | None) -> npt.NDArray[np.int64]:
+    """Validated start index of each series in a concatenation (``None``: the whole array is one series)."""
+    if series_starts is None:
+        return np.zeros(1 if size else 0, dtype=np.int64)
+    starts = np.asarray(series_starts, dtype=np.int64).reshape(-1)
+    if starts.size and (starts[0] != 0 or (np.diff(starts) <= 0).any() or starts[-1] >= max(size, 1)):
+        raise Invalid(
+            "series_starts must rise strictly from 0 and stay below the length", field="series_starts"
+        )
+    if size and not starts.size:
+        raise Invalid("series_starts must begin with 0", field="series_starts")
+    return np.ascontiguousarray(starts)
+
+
+def _contiguous(values: npt.ArrayLike | None) -> FloatArray:
+    """1-D contiguous float64 copy or view of ``values``; an empty array for ``None``."""
+    if values is None:
+        return np.empty(0)
+    return np.ascontiguousarray(values, dtype=np.float64).reshape(-1)
+
+
+def _series_kernel(
+    values: npt.ArrayLike,
+    series_starts: npt.ArrayLike | None,
+    out: Flags | None = None,
+    *,
+    limits: tuple[float, float] | None = None,
+    stuck_n: int = 0,
+    window: int = 0,
+    k: float = SPIKE_K,
+    min_spread: float = 0.0,
+) -> Flags:
+    """Run the compiled per-series checks over ``values``, OR-ing into ``out``: range and stuck in one pass
+    per series (qc_rolling.py); the spike check in the same pass for a few series, or with one series per
+    SIMD lane (qc_lanes.py) from :data:`LANES_MIN_SERIES` series on. Both give the same flags."""
+    from smartip.sensing import qc_lanes, qc_rolling  # numba: imported on first use, not with this module
+
+    x = _contiguous(values)
+    starts = _series_starts(x.size, series_starts)
+    if out is None:
+        out = np.zeros(x.size, dtype=np.uint16)
+    elif out.shape != x.shape or out.dtype != np.uint16 or not out.flags.c_contiguous:
+        raise Invalid(f"expected {x.size} readings, got {out.size}", field="values")
+    lo, hi = limits if limits is not None else (-np.inf, np.inf)
+    in_lanes = window > 0 and starts.size >= LANES_MIN_SERIES
+    if limits is not None or stuck_n > 0 or not in_lanes:
+        qc_rolling.series_flags(
+            x,
+            starts,
+            out,
+            float(lo),
+            float(hi),
+            limits is not None,
+            int(stuck_n),
+            0 if in_lanes else int(window),
+            float(k),
+            float(min_spread),
+        )
+    if in_lanes:
+        lanes = min(qc_lanes.LANES, -(-starts.size // 8) * 8)
+        qc_lanes.spike_flags(x, starts, out, int(window), float(k), float(min_spread), lanes)
+    return out
+
+
+def _runs(x: FloatArray, starts: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+    """Start index and length of each run of identical consecutive values (NaN never repeats; a new series
+    starts a new run)."""
     if x.size == 0:
         return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp)
-    same = x[1:] == x[:-1]
-    starts = np.flatnonzero(np.concatenate(([True], ~same)))
-    lengths = np.diff(np.append(starts, x.size))
-    return starts, lengths
+    new = np.empty(x.size, dtype=bool)
+    new[0] = True
+    np.not_equal(x[1:], x[:-1], out=new[1:])
+    new[starts] = True
+    run_starts = np.flatnonzero(new)
+    lengths = np.diff(np.append(run_starts, x.size))
+    return run_starts, lengths
 
 
-def stuck_flags(values: npt.ArrayLike, n: int = STUCK_RUN) -> Flags:
-    """STUCK on every reading of a run of ≥ ``n`` identical consecutive finite readings."""
-    x = np.asarray(values, dtype=np.float64)
-    _, lengths = _runs(x)
-    run_len = np.repeat(lengths, lengths)
-    return np.where((run_len >= n) & np.isfinite(x), STUCK, 0).astype(np.uint16)
+def stuck_flags(
+    values: npt.ArrayLike, n: int = STUCK_RUN, *, series_starts: npt.ArrayLike | None = None
+) -> Flags:
+    """STUCK on every reading of a run of ≥ ``n`` identical consecutive finite readings.
+
+    ``series_starts``: where each series of a concatenation begins (runs never span two series).
+    """
+    return _series_kernel(values, series_starts, stuck_n=max(int(n), 1))
 
 
 def flatline_flags(
-    timestamps_s: npt.ArrayLike, values: npt.ArrayLike, duration_s: float = FLATLINE_S
+    timestamps_s: npt.ArrayLike,
+    values: npt.ArrayLike,
+    duration_s: float = FLATLINE_S,
+    *,
+    series_starts: npt.ArrayLike | None = None,
 ) -> Flags:
     """FLATLINE on every reading of a run of identical values spanning ≥ ``duration_s`` (time-ordered input)."""
-    x = np.asarray(values, dtype=np.float64)
-    ts = np.asarray(timestamps_s, dtype=np.float64)
-    starts, lengths = _runs(x)
+    x = np.asarray(values, dtype=np.float64).reshape(-1)
+    ts = np.asarray(timestamps_s, dtype=np.float64).reshape(-1)
     if x.size == 0:
         return np.zeros(0, dtype=np.uint16)
+    starts, lengths = _runs(x, _series_starts(x.size, series_starts))
     span = ts[starts + lengths - 1] - ts[starts]
     per = np.repeat(span, lengths)
     return np.where((per >= duration_s) & np.isfinite(x), FLATLINE, 0).astype(np.uint16)
-
-
-@lru_cache(maxsize=64)
-def _median_network(window: int) -> tuple[tuple[int, int, bool, bool], ...]:
-    """Batcher odd-even merge network pruned to the median wire(s) of ``window`` inputs.
-
-    Each comparator is ``(i, j, keep_min, keep_max)``: wire i receives the min, wire j the max; a side nobody
-    reads later is skipped. Padding wires (index ≥ window) would hold +inf, so comparators touching them are no-ops.
-    """
-    size = 1
-    while size < window:
-        size *= 2
-    pairs = []
-    span = 1
-    while span < size:
-        k = span
-        while k >= 1:
-            j = k % span
-            while j + k < size:
-                for i in range(min(k, size - j - k)):
-                    if (i + j) // (span * 2) == (i + j + k) // (span * 2):
-                        pairs.append((i + j, i + j + k))
-                j += 2 * k
-            k //= 2
-        span *= 2
-    needed = {window // 2} if window % 2 else {window // 2 - 1, window // 2}
-    kept: list[tuple[int, int, bool, bool]] = []
-    for i, j in reversed([(i, j) for i, j in pairs if j < window]):
-        use_min, use_max = i in needed, j in needed
-        if use_min or use_max:
-            kept.append((i, j, use_min, use_max))
-            needed |= {i, j}
-    return tuple(reversed(kept))
-
-
-def _network_median(wires: list[FloatArray]) -> FloatArray:
-    """Element-wise median of the arrays in ``wires`` (statistics.median semantics for an even count)."""
-    w = len(wires)
-    wires = list(wires)
-    for i, j, use_min, use_max in _median_network(w):
-        a, b = wires[i], wires[j]
-        if use_min:
-            wires[i] = np.minimum(a, b)
-        if use_max:
-            wires[j] = np.maximum(a, b)
-    if w % 2:
-        return wires[w // 2]
-    return (wires[w // 2 - 1] + wires[w // 2]) / 2
 
 
 def spike_flags(
@@ -192,7 +236,8 @@ def spike_flags(
     k: float = SPIKE_K,
     *,
     min_spread: float = 0.0,
-    chunk: int = 16_384,
+    chunk: int | None = None,
+    series_starts: npt.ArrayLike | None = None,
 ) -> Flags:
     """SPIKE where a reading lies outside m ± k·MAD of the previous ``window`` valid readings.
 
@@ -201,51 +246,15 @@ def spike_flags(
     not checked; the window holds raw values (flagged ones included). NaNs are skipped (they are MISSING).
     ``min_spread`` > 0 adds a floor: a reading is a spike only if it is also more than k·min_spread from m, so
     a window of identical readings (MAD 0, common for SDS011 at low levels) does not flag every change.
+    ``series_starts``: where each series of a concatenation begins (a window never spans two series).
+    ``chunk`` is accepted for compatibility and ignored (the window is now updated reading by reading).
 
-    Vectorised without sorting rows: the median comes from a pruned sorting network applied column-wise to
-    cache-sized chunks; for an odd window, "outlier" is decided by counting, because the test is monotone in
-    MAD: it holds iff at least (window+1)/2 of the deviations dᵢ satisfy ``x > m + k·dᵢ or x < m − k·dᵢ``.
+    Computed by a compiled loop that keeps the window sorted (qc_rolling.py), exact on the given float64 values.
     """
+    del chunk
     if window < 1:
         raise Invalid("spike window must be ≥ 1", field="window")
-    x = np.asarray(values, dtype=np.float64)
-    finite = np.flatnonzero(np.isfinite(x))
-    f = x[finite]
-    out = np.zeros(x.size, dtype=np.uint16)
-    n_checked = f.size - window
-    if n_checked <= 0:
-        return out
-    hits = np.zeros(f.size, dtype=bool)
-    half = (window + 1) // 2
-    for lo in range(0, n_checked, chunk):
-        hi = min(lo + chunk, n_checked)
-        cols = [
-            f[lo + j : hi + j] for j in range(window)
-        ]  # cols[j][t] = j-th value before f[lo + window + t]
-        med = _network_median(cols)
-        cur = f[lo + window : hi + window]
-        if window % 2:
-            # Only the side cur lies on can hold: with u = ±cur and v = ±med (sign of cur − med),
-            # "cur > med + s or cur < med − s" ⇔ u > v + s, exactly (negation is exact in floating point).
-            above = cur >= med
-            u = np.where(above, cur, -cur)
-            v = np.where(above, med, -med)
-            count = np.zeros(hi - lo, dtype=np.int16)
-            spread = np.empty(hi - lo)
-            for col in cols:
-                np.subtract(col, med, out=spread)
-                np.abs(spread, out=spread)
-                spread *= k
-                spread += v
-                count += u > spread
-            hits[lo + window : hi + window] = count >= half
-        else:
-            mad = _network_median([np.abs(col - med) for col in cols])
-            hits[lo + window : hi + window] = (cur > med + k * mad) | (cur < med - k * mad)
-        if min_spread > 0:
-            hits[lo + window : hi + window] &= np.abs(cur - med) > k * min_spread
-    out[finite[hits]] = SPIKE
-    return out
+    return _series_kernel(values, series_starts, window=int(window), k=k, min_spread=min_spread)
 
 
 def pm_order_flags(
@@ -256,13 +265,14 @@ def pm_order_flags(
 ) -> Flags:
     """PM_ORDER where PM1 > PM2.5 + tol or PM2.5 > PM10 + tol (missing fractions are not compared)."""
     b = np.asarray(pm25, dtype=np.float64)
-    bad = np.zeros(b.shape, dtype=bool)
     with np.errstate(invalid="ignore"):
+        if pm10 is not None:
+            bad = b > np.asarray(pm10, dtype=np.float64) + tolerance_ugm3
+        else:
+            bad = np.zeros(b.shape, dtype=bool)
         if pm1 is not None:
             bad |= np.asarray(pm1, dtype=np.float64) > b + tolerance_ugm3
-        if pm10 is not None:
-            bad |= b > np.asarray(pm10, dtype=np.float64) + tolerance_ugm3
-    return np.where(bad, PM_ORDER, 0).astype(np.uint16)
+    return _bits(bad, PM_ORDER)
 
 
 def humidity_flags(
@@ -273,14 +283,14 @@ def humidity_flags(
     """HIGH_RH where RH ≥ threshold; RH_PINNED where RH ≥ 99.9 % (set on the PM reading at that time)."""
     rh = np.asarray(rh_percent, dtype=np.float64)
     with np.errstate(invalid="ignore"):
-        high = np.where(rh >= threshold_percent, HIGH_RH, 0)
-        pinned = np.where(rh >= pinned_percent, RH_PINNED, 0)
-    return (high | pinned).astype(np.uint16)
+        out = _bits(rh >= threshold_percent, HIGH_RH)
+        out |= _bits(rh >= pinned_percent, RH_PINNED)
+    return out
 
 
 @dataclass(frozen=True)
 class PmFlags:
-    """Flags per reading for each PM fraction of one sensor series."""
+    """Flags per reading for each PM fraction of one sensor series (or of each series, see ``series_starts``)."""
 
     pm25: Flags
     pm10: Flags | None = None
@@ -295,26 +305,63 @@ def flag_pm_series(
     rh_percent: npt.ArrayLike | None = None,
     timestamps_s: npt.ArrayLike | None = None,
     sensor_model: str | None = None,
+    series_starts: npt.ArrayLike | None = None,
 ) -> PmFlags:
     """All checks for one PM sensor series (time-ordered readings of one device), per fraction.
 
     Range (sensor full scale), stuck, spike, PM order (set on every fraction of the row), humidity (when RH is
-    given) and flatline (when timestamps in seconds are given).
+    given) and flatline (when timestamps in seconds are given). ``series_starts`` checks many series of the
+    same sensor model at once: the arrays are their concatenation and series g begins at ``series_starts[g]``;
+    the flags equal those of one call per series. Range, stuck and spike run in one compiled pass per fraction.
     """
-    common = pm_order_flags(pm1, pm25, pm10)
-    if rh_percent is not None:
-        common |= humidity_flags(rh_percent)
+    n = np.asarray(pm25).size
+    given = {"pm10": pm10, "pm1": pm1, "rh_percent": rh_percent, "timestamps_s": timestamps_s}
+    for name, array in given.items():
+        if array is not None and np.shape(array) != (n,):
+            raise Invalid(f"{name} must have one value per PM2.5 reading ({n})", field=name)
+    starts = _series_starts(n, series_starts)
+    limits = range_limits("pm", sensor_model)
+    inputs = [_contiguous(a) if a is not None else None for a in (pm25, pm10, pm1, rh_percent, timestamps_s)]
+    outputs = [None if a is None else np.empty(n, dtype=np.uint16) for a in inputs[:3]]
+    # Blocks of series, so that each block's arrays stay in the cache through all of its passes.
+    cuts = [*starts[::SERIES_PER_BLOCK], n] if n else []
+    for g, (lo, hi) in enumerate(zip(cuts, cuts[1:], strict=False)):
+        part = [None if a is None else a[lo:hi] for a in inputs]
+        block_starts = starts[g * SERIES_PER_BLOCK : (g + 1) * SERIES_PER_BLOCK] - lo
+        _flag_pm_block(part, block_starts, [None if o is None else o[lo:hi] for o in outputs], limits)
+    empty = np.zeros(0, dtype=np.uint16)
+    return PmFlags(pm25=empty if outputs[0] is None else outputs[0], pm10=outputs[1], pm1=outputs[2])
 
-    def one(values: npt.ArrayLike) -> Flags:
-        flags = (
-            range_flags_for("pm", values, sensor_model) | stuck_flags(values) | spike_flags(values) | common
-        )
-        if timestamps_s is not None:
-            flags |= flatline_flags(timestamps_s, values)
-        return flags
 
-    return PmFlags(
-        pm25=one(pm25),
-        pm10=None if pm10 is None else one(pm10),
-        pm1=None if pm1 is None else one(pm1),
+def _flag_pm_block(
+    inputs: list[FloatArray | None],
+    starts: npt.NDArray[np.int64],
+    outputs: list[Flags | None],
+    limits: tuple[float, float],
+) -> None:
+    """flag_pm_series of a few series: ``inputs`` = PM2.5, PM10, PM1, RH, timestamps (None = not given),
+    ``outputs`` = flags of PM2.5, PM10, PM1 (None where that fraction is not given)."""
+    from smartip.sensing import qc_rolling
+
+    pm25, pm10, pm1, rh, timestamps_s = inputs
+    assert pm25 is not None and outputs[0] is not None
+    common = outputs[0]  # pm_order_flags | humidity_flags, in one compiled pass
+    qc_rolling.row_flags(
+        _contiguous(pm1),
+        pm25,
+        _contiguous(pm10),
+        _contiguous(rh),
+        PM_TOLERANCE_UGM3,
+        HIGH_RH_PERCENT,
+        RH_PINNED_PERCENT,
+        common,
     )
+    for out in outputs[1:]:
+        if out is not None:
+            out[:] = common
+    for values, out in zip((pm25, pm10, pm1), outputs, strict=True):
+        if values is None or out is None:
+            continue
+        _series_kernel(values, starts, out, limits=limits, stuck_n=STUCK_RUN, window=SPIKE_WINDOW, k=SPIKE_K)
+        if timestamps_s is not None:
+            out |= flatline_flags(timestamps_s, values, series_starts=starts)

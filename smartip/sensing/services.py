@@ -11,7 +11,7 @@ from django.utils import timezone
 from smartip.accounts.models import User
 from smartip.accounts.permissions import has_role
 from smartip.cities.models import City
-from smartip.core.errors import Conflict, Forbidden, Invalid
+from smartip.core.errors import Conflict, Forbidden, Invalid, gettext_noop
 from smartip.sensing import csvio
 from smartip.sensing.ingest import IngestResult, Reading, check_possible, store
 from smartip.sensing.models import QUANTITIES, Exposure, Sensor, SensorModel
@@ -43,13 +43,32 @@ def register_sensor(
 ) -> tuple[Sensor, str]:
     """A new sensor and its own key (returned once). The position must lie in the city."""
     if model not in SensorModel.values:
-        raise Invalid(f"unknown model {model!r}; one of {', '.join(SensorModel.values)}", field="model")
+        raise Invalid(
+            gettext_noop("unknown model %(model)s; one of %(choices)s"),
+            field="model",
+            model=repr(model),
+            choices=", ".join(SensorModel.values),
+        )
     if exposure not in Exposure.values:
-        raise Invalid(f"exposure must be one of {', '.join(Exposure.values)}", field="exposure")
+        raise Invalid(
+            gettext_noop("exposure must be one of %(choices)s"),
+            field="exposure",
+            choices=", ".join(Exposure.values),
+        )
     if not city.contains(lat, lon):
-        raise Invalid(f"({lat}, {lon}) is outside {city.name}", field="lat")
+        raise Invalid(
+            gettext_noop("(%(lat)s, %(lon)s) is outside %(city)s"),
+            field="lat",
+            lat=lat,
+            lon=lon,
+            city=city.name,
+        )
     if firmware_id and Sensor.objects.filter(firmware_id=firmware_id).exists():
-        raise Conflict(f"firmware id {firmware_id!r} is already registered", field="firmware_id")
+        raise Conflict(
+            gettext_noop("firmware id %(firmware_id)s is already registered"),
+            field="firmware_id",
+            firmware_id=repr(firmware_id),
+        )
     sensor = Sensor(
         city=city,
         owner=owner,
@@ -71,9 +90,11 @@ def register_sensor(
 def register_sensor_as(user: User, *, city: City, **fields: object) -> tuple[Sensor, str]:
     """Citizens register their own sensors; only city admins may register reference stations."""
     if not has_role(user, city, "citizen", "admin", "analyst"):
-        raise Forbidden(f"register in {city.name} first", field="city")
+        raise Forbidden(gettext_noop("register in %(city)s first"), field="city", city=city.name)
     if fields.get("is_reference") and not has_role(user, city, "admin"):
-        raise Forbidden("only a city administrator registers reference stations", field="is_reference")
+        raise Forbidden(
+            gettext_noop("only a city administrator registers reference stations"), field="is_reference"
+        )
     return register_sensor(city=city, owner=user, **fields)  # type: ignore[arg-type]
 
 

@@ -57,9 +57,10 @@ def test_hourly_means_of_a_sensor_community_day_match_stdlib() -> None:
 
 def test_hourly_means_require_75_percent_coverage() -> None:
     # At 145 s, 45 minutes need 2700 / 145 = 18.6 → 19 readings.
-    base = np.datetime64("2020-01-01T00:00:00")
-    ts = np.concatenate((base + np.arange(19) * 145, base + 3600 + np.arange(18) * 145)).astype(
-        "datetime64[s]"
+    base = np.datetime64("2020-01-01T00:00:00", "s")
+    step = np.timedelta64(145, "s")
+    ts = np.concatenate(
+        (base + np.arange(19) * step, base + np.timedelta64(3600, "s") + np.arange(18) * step)
     )
     _, means, counts = averaging.hourly_means(ts, np.ones(ts.size))
     assert list(counts) == [19, 18] and means[0] == 1.0 and np.isnan(means[1])

@@ -7,7 +7,6 @@ from datetime import timedelta
 import numpy as np
 import pytest
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django.utils.html import escape
@@ -22,20 +21,6 @@ pytestmark = pytest.mark.django_db
 
 SCRIPT = "<script>alert('x')</script>"
 HTMX = {"HTTP_HX_REQUEST": "true"}
-
-
-@pytest.fixture
-def as_user(manchester):
-    def login(user):
-        client = Client()
-        if user is not None:
-            client.force_login(user)
-        session = client.session
-        session["city"] = manchester.slug
-        session.save()
-        return client
-
-    return login
 
 
 def now_hour():

@@ -177,6 +177,8 @@ def test_deep_insert_observations_queries_update_delete(service, base, mancheste
     fetched.description = "moved indoors? no, renamed"
     service.update(fetched)
     assert Sensor.objects.get(pk=thing.id).name == "Balcony one"
+    # PUT replaces the entity; the client sends the whole entity it fetched, so nothing else is lost
+    assert service.things().find(thing.id).properties["floor"] == 2
     service.patch(fetched, [{"op": "replace", "path": "/description", "value": "patched"}])
     assert service.things().find(thing.id).description == "patched"
 
@@ -593,3 +595,58 @@ def test_to_many_expansions_of_a_page_are_batched(client, balcony, manchester):
     assert [d["name"] for d in by_name["Street 0"]["Datastreams"]] == ["pm25 of street 0"]
     assert by_name["Street 1"]["Locations"][0]["name"] == "pole 1"
     assert len(by_name["Balcony"]["HistoricalLocations"]) == 1
+
+
+def test_put_replaces_the_entity_and_patch_merges(client, balcony):
+    """OData 4.0 §11.4.3 (SensorThings 1.1): PUT is the whole entity, properties left out get their defaults."""
+    thing, _, raw = balcony
+    key = {"X-API-Key": raw}
+    url = f"{ROOT}/Things({thing.pk})"
+
+    def write(method, url, body):
+        return getattr(client, method)(url, body, content_type="application/json", headers=key)
+
+    assert write("patch", url, {"description": "on the 2nd floor"}).status_code == 200
+    merged = client.get(url).json()
+    assert merged["properties"]["floor"] == "2" and merged["description"] == "on the 2nd floor"
+
+    assert write("put", url, {"name": "Balcony (replaced)"}).status_code == 200
+    replaced = client.get(url).json()
+    assert replaced["name"] == "Balcony (replaced)" and replaced["description"] == ""
+    assert "floor" not in replaced["properties"]  # reset; city, model, exposure come from the sensor itself
+    assert replaced["properties"]["city"] == "manchester"
+    assert client.get(f"{url}/Locations").json()["value"]  # links are not properties: kept
+
+    refused = write("put", url, {"description": "no name"})
+    assert refused.status_code == 400 and "Thing.name" in refused.json()["message"]
+    assert client.get(url).json()["description"] == ""  # nothing written
+
+    ds = thing.sta_datastreams.get(quantity="pm25")
+    ds_url = f"{ROOT}/Datastreams({ds.pk})"
+    assert (
+        write("patch", ds_url, {"description": "PM2.5 at 2 m", "properties": {"inlet": "heated"}}).status_code
+        == 200
+    )
+    assert client.get(ds_url).json()["properties"]["inlet"] == "heated"
+    assert (
+        write("put", ds_url, {"name": "PM2.5", "unitOfMeasurement": {"symbol": "ug/m3"}}).status_code == 200
+    )
+    stream = client.get(ds_url).json()
+    assert stream["description"] == "" and stream["properties"] == {"quantity": "pm25"}  # "inlet" reset
+    refused = write("put", ds_url, {"name": "PM2.5"})
+    assert refused.status_code == 400 and "unitOfMeasurement" in refused.json()["message"]
+
+    sensor_url = f"{ROOT}/Sensors({ds.sensor_id})"
+    assert write("patch", sensor_url, {"metadata": "https://example.org/sds011.pdf"}).status_code == 200
+    assert client.get(sensor_url).json()["metadata"] == "https://example.org/sds011.pdf"
+    assert write("put", sensor_url, {"name": "SDS011"}).status_code == 200
+    after = client.get(sensor_url).json()
+    assert after["metadata"] == "" and after["encodingType"] == "application/pdf"
+
+    obs = Observation.objects.filter(sensor=thing, quantity="pm25").order_by("time").first()
+    obs_url = f"{ROOT}/Observations({obs.pk})"
+    refused = write("put", obs_url, {"result": 9.5})
+    assert refused.status_code == 400 and "phenomenonTime" in refused.json()["message"]
+    assert Observation.objects.get(pk=obs.pk).value == obs.value
+    done = write("put", obs_url, {"result": 9.5, "phenomenonTime": obs.time.isoformat()})
+    assert done.status_code == 200 and Observation.objects.get(pk=obs.pk).value == 9.5

@@ -29,8 +29,9 @@ Service root with ``serverSettings.conformance``; GET of collections, entities, 
 (``Things(1)/Datastreams``, ``Observations(5)/Datastream``) and single properties (``Things(1)/name``);
 ``$filter`` (see :mod:`.filter`), ``$expand`` (nested, with its own options), ``$select``, ``$orderby``,
 ``$top`` (default 100, max 10,000), ``$skip``, ``$count``, absolute ``@iot.nextLink``; ``$resultFormat=
-dataArray`` on Observations. POST (201 + ``Location`` header), deep insert and links by ``@iot.id``; PATCH and
-PUT (both merge), JSON-Patch (``application/json-patch+json``); DELETE; POST ``/CreateObservations``.
+dataArray`` on Observations. POST (201 + ``Location`` header), deep insert and links by ``@iot.id``; PATCH
+(merges), PUT (replaces: left-out properties get their defaults, see :mod:`.modify`), JSON-Patch
+(``application/json-patch+json``); DELETE; POST ``/CreateObservations``.
 Errors: ``{"code": <status>, "type": "error", "message": …}``.
 
 Authentication: reading is public. Writing needs an API key in ``X-API-Key``, or HTTP Basic with the key as the

@@ -1,4 +1,11 @@
-"""PATCH / PUT (both merge the given properties; ``frost-sta-client`` updates with PUT) and DELETE.
+"""PATCH (changes the properties it is given), PUT (replaces the entity) and DELETE.
+
+PUT follows OData 4.0 §11.4.3, which SensorThings 1.1 adopts: the body is the whole entity, and a property it
+leaves out gets its default, the value it would have had at creation (``description`` "", ``properties`` {}, …).
+Properties required at creation are required by PUT too, and so are an Observation's ``phenomenonTime`` and a
+HistoricalLocation's ``time`` (defaulting those to "now" would silently move the data). Navigation properties
+(``Locations``, ``Datastreams``, …) are links, not properties: PUT leaves them as they are unless given.
+``frost-sta-client`` updates with PUT and sends the whole entity it fetched.
 
 Who may change what: a Thing and everything hanging from it (its Datastreams, Observations, Locations,
 HistoricalLocations, Feature) by :func:`access.can_write_thing`; a shared Sensor or ObservedProperty only by
@@ -56,12 +63,54 @@ def assign(obj: Any, body: dict[str, Any], where: str, names: dict[str, str]) ->
                 setattr(obj, attr, text(body, sta, where, required=True))
 
 
-def update(type_name: str, obj: Any, body: Any, actor: Actor) -> None:
+def update(type_name: str, obj: Any, body: Any, actor: Actor, *, replace: bool = False) -> None:
+    """PATCH ``obj`` with ``body``, or with ``replace`` (PUT) make it what ``body`` describes."""
     where = type_name
     if not isinstance(body, dict):
         raise Invalid(f"{where}: a JSON object is expected", field=where)
     require_owner(actor, obj, where)
+    if replace:
+        body = replacement(type_name, body, where)
     UPDATERS[type_name](obj, body, actor, where)
+
+
+def replacement(type_name: str, body: dict[str, Any], where: str) -> dict[str, Any]:
+    """The PUT body completed with the default of every property it leaves out; 400 if a required one is."""
+    for name in PUT_REQUIRED[type_name]:
+        if body.get(name) is None:
+            raise Invalid(
+                f"{where}.{name}: required (PUT replaces the whole entity; PATCH changes only what it is given)",
+                field=f"{where}.{name}",
+            )
+    return {**PUT_DEFAULTS[type_name], **body}
+
+
+#: Properties a PUT must give: those required at creation, and the times that would otherwise become "now".
+PUT_REQUIRED: dict[str, tuple[str, ...]] = {
+    "Thing": ("name",),
+    "Location": ("name", "location"),
+    "HistoricalLocation": ("time",),
+    "Datastream": ("name", "unitOfMeasurement"),
+    "Sensor": ("name",),
+    "ObservedProperty": ("name",),
+    "Observation": ("result", "phenomenonTime"),
+    "FeatureOfInterest": ("name", "feature"),
+}
+#: What each other writable property becomes when a PUT leaves it out: its default at creation (create.py).
+PUT_DEFAULTS: dict[str, dict[str, Any]] = {
+    "Thing": {"description": "", "properties": {}},
+    "Location": {"description": "", "encodingType": "application/geo+json", "properties": {}},
+    "HistoricalLocation": {},
+    "Datastream": {
+        "description": "",
+        "observationType": StaDatastream._meta.get_field("observation_type").default,
+        "properties": {},
+    },
+    "Sensor": {"description": "", "encodingType": "application/pdf", "metadata": "", "properties": {}},
+    "ObservedProperty": {"description": "", "definition": "", "properties": {}},
+    "Observation": {},
+    "FeatureOfInterest": {"description": "", "encodingType": "application/geo+json", "properties": {}},
+}
 
 
 def update_thing(sensor: Sensor, body: dict[str, Any], actor: Actor, where: str) -> None:

@@ -111,9 +111,11 @@ def dispatch(request: HttpRequest, path: str) -> HttpResponse:
         modify.delete(target.etype.name, target.obj, actor)
         return HttpResponse(status=200)
     body = body_of(request)
-    if request.content_type == "application/json-patch+json":
+    json_patch = request.content_type == "application/json-patch+json"
+    if json_patch:
         body = apply_patch(entity(ctx, target.etype, target.obj, parse_options({})), body)
-    modify.update(target.etype.name, target.obj, body, actor)
+    replace = request.method == "PUT" and not json_patch  # PUT replaces the entity, PATCH merges
+    modify.update(target.etype.name, target.obj, body, actor, replace=replace)
     return HttpResponse(status=200)
 
 
