@@ -13,7 +13,11 @@ TOP_LEVEL = {
     "migrate": "Create or update the database tables",
     "createadmin": "Create a platform administrator",
     "cities": "Cities and neighbourhoods (import-neighbourhoods CITY FILE, list)",
+    "worker": "Run background jobs from the database queue (TASK_BACKEND=database; --batch to drain and exit)",
 }
+#: `smartip worker` is django-tasks-db's `db_worker` on every queue, without the code reloader; options given
+#: after it win (argparse keeps the last), e.g. `smartip worker --queue-name default --max-tasks 100`.
+WORKER_DEFAULTS = ["--queue-name", "*", "--no-reload"]
 
 
 def _usage() -> str:
@@ -36,11 +40,35 @@ def main(argv: list[str] | None = None) -> int:
         command = "runserver"
         if not rest or rest[0].startswith("-"):
             rest = ["127.0.0.1:8000", *rest]
+    if command == "worker":
+        problem = _worker_problem()
+        if problem:
+            print(f"smartip worker: {problem}", file=sys.stderr)
+            return 2
+        command, rest = "db_worker", [*WORKER_DEFAULTS, *rest]
     try:
         execute_from_command_line(["smartip", command, *rest])
     except SystemExit as exc:
         return int(exc.code or 0) if isinstance(exc.code, int) else 1
     return 0
+
+
+def _worker_problem() -> str:
+    """Why there is no queue to work on, or "" (the immediate backend runs each job where it is enqueued)."""
+    import django
+    from django.apps import apps
+    from django.conf import settings
+
+    if not apps.ready:
+        django.setup()
+    backend = settings.TASKS.get("default", {}).get("BACKEND", "")
+    if backend != "django_tasks_db.DatabaseBackend":
+        return (
+            f"the job queue is {backend.rsplit('.', 1)[-1] or 'not set'}, which runs each job where it is "
+            "enqueued: there is nothing for a worker to do. Set TASK_BACKEND=database for a queue in the "
+            "database, then run `smartip migrate` and `smartip worker`."
+        )
+    return ""
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ Environment variables (all optional):
   TILE_URL           Leaflet tile URL template
   MQTT_URL           mqtt://127.0.0.1:1883
   STORAGE            "local" (default) or "s3"
+  TASK_BACKEND       "immediate" (default) or "database" (jobs queued in the database for `smartip worker`)
 """
 
 import os
@@ -161,6 +162,21 @@ MOBILITY_MIN_PEOPLE = int(_env.get("MOBILITY_MIN_PEOPLE", 5))
 MOBILITY_DP_EPSILON = float(_env["MOBILITY_DP_EPSILON"]) if _env.get("MOBILITY_DP_EPSILON") else None
 MOBILITY_CAP_PER_PERSON = int(_env.get("MOBILITY_CAP_PER_PERSON", 10))
 MOBILITY_MAX_UPLOAD_BYTES = int(_env.get("MOBILITY_MAX_UPLOAD_BYTES", 20_000_000))
+
+# Background jobs (Django's tasks framework; the job queue is a plugin chosen by name, STYLE habit 8).
+# "immediate" runs each job in the process that enqueued it, right after the commit: the embedded quick start
+# has no worker process, and its uploads must still show their trips. "database" (production) stores each job
+# in the database (django-tasks-db), where `smartip worker` processes on any number of machines pick it up.
+# The queue's tables are installed in both modes, so switching needs no new migration.
+TASK_BACKEND = _env.get("TASK_BACKEND", "immediate")
+_TASK_BACKENDS = {
+    "immediate": "django.tasks.backends.immediate.ImmediateBackend",
+    "database": "django_tasks_db.DatabaseBackend",
+}
+if TASK_BACKEND not in _TASK_BACKENDS:
+    raise RuntimeError(f"TASK_BACKEND={TASK_BACKEND!r}: use one of {', '.join(_TASK_BACKENDS)}")
+TASKS = {"default": {"BACKEND": _TASK_BACKENDS[TASK_BACKEND]}}
+INSTALLED_APPS.append("django_tasks_db")
 
 # Civic reporting limits.
 REPORT_MAX_PHOTOS = 5

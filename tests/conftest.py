@@ -42,3 +42,20 @@ def _isolated_media(settings, tmp_path):
     settings.NOTIFIER = "email"
     # tests log users in by the hundred: a fast hasher (never in production settings)
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def as_user(manchester):
+    """as_user(user or None) -> a new test client, logged in (or not), with Manchester as the current city."""
+    from django.test import Client
+
+    def login(user):
+        client = Client()
+        if user is not None:
+            client.force_login(user)
+        session = client.session
+        session["city"] = manchester.slug
+        session.save()
+        return client
+
+    return login
