@@ -59,13 +59,34 @@ def declared(pb: object, rule: str) -> tuple[set[str], set[str]]:
     return ones, others
 
 
-def diagnose(pb: object, election: object, rule: str, got: set[str], want: set[str]) -> str:
+def checker_verdict(path: Path) -> str:
+    """What the pabulib checker (the second reference) says of the file's winners under its declared rule."""
+    import contextlib
+    import io
+
+    from pabulib.checker import Checker
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        results = Checker().process_files([str(path)])
+    said = []
+    for key, value in results.items():
+        if key in ("metadata", "summary"):
+            continue
+        for kind in ("errors", "warnings"):
+            for title, lines in value["results"][kind].items():
+                if "rule" in title or "greedy" in title or "equalshares" in title:
+                    said.append(f"{title}: " + " ".join(str(v) for v in lines.values())[:200])
+    return "pabulib-checker: " + ("; ".join(said) if said else "finds the declared winners consistent")
+
+
+def diagnose(path: Path, pb: object, election: object, rule: str, got: set[str], want: set[str]) -> str:
     fs, bs = file_scores(pb), ballot_scores(election)  # type: ignore[arg-type]
     notes = []
     if fs is not None and any(abs(a - b) > 1e-9 for a, b in zip(fs, bs, strict=True)):
         alt = count_official(election, rule, scores=bs)  # type: ignore[arg-type]
         same = set(alt.selected) == want
         notes.append("file score column != ballots" + ("; ballot counts reproduce it" if same else ""))
+    notes.append(checker_verdict(path))
     comment = pb.meta.get("comment", "")  # type: ignore[attr-defined]
     if comment:
         notes.append("comment: " + comment[:160])
@@ -106,7 +127,7 @@ def main() -> int:
         _print_everywhere(everywhere, args.json)
         return 1 if everywhere["differ"] else 0
     per_rule: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    differ, timings, reference = [], [], []
+    differ, timings, reference, undeclared = [], [], [], []
     for path in files:
         pb = read_pb(path)
         if not pb.projects or "selected" not in pb.projects[0]:
@@ -114,6 +135,7 @@ def main() -> int:
         election = to_election(pb)
         meta_rule = pb.meta.get("rule", "unknown")
         if meta_rule == "unknown":
+            undeclared.append(path.name)
             continue
         rule = declared_rule(election)
         t0, cpu0 = time.perf_counter(), time.process_time()
@@ -135,7 +157,7 @@ def main() -> int:
                     "counted_as": rule,
                     "missing": sorted(want - got),
                     "extra": sorted(got - want),
-                    "diagnosis": diagnose(pb, election, rule, got, want),
+                    "diagnosis": diagnose(path, pb, election, rule, got, want),
                 }
             )
         if rule.startswith("equalshares") and not args.no_reference:
@@ -147,6 +169,7 @@ def main() -> int:
             for s, f, r, c in sorted(timings)[::-1][:10]
         ],
         "differ": differ,
+        "undeclared": undeclared,
         "equalshares_reference": reference,
         "warm_up_cpu_s": warm_up_s,
     }
@@ -289,6 +312,8 @@ def _print(report: dict, as_json: bool) -> None:  # type: ignore[type-arg]
     print(f"{'declared rule':32} {'agree':>6} {'files':>6} {'rate':>7}")
     for rule, r in report["agreement"].items():
         print(f"{rule:32} {r['agree']:6} {r['files']:6} {100 * r['rate']:6.1f}%")
+    if report["undeclared"]:
+        print(f"(not counted: {len(report['undeclared'])} files with winners declare rule 'unknown')")
     print("\nslowest counts:")
     for s in report["slowest"]:
         print(f"  {s['seconds']:8.4f} s (cpu {s['cpu_seconds']:.4f} s)  {s['rule']:28} {s['file']}")
