@@ -94,6 +94,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # the test database is a file too, so that a worker process started by a test (MQTT, tasks) can open it
+    DATABASES["default"]["TEST"] = {"NAME": str(HOME / "test-smartip.sqlite3")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -116,6 +118,7 @@ TIME_ZONE = "UTC"
 
 STATIC_URL = "/static/"
 STATIC_ROOT = HOME / "static"
+STATIC_ROOT.mkdir(exist_ok=True)  # collectstatic fills it; empty, WhiteNoise serves from the finders
 MEDIA_URL = "/media/"
 MEDIA_ROOT = HOME / "media"
 STORAGES = {
@@ -130,17 +133,26 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 _email = _env.get("EMAIL_URL", "console")
 if _email == "console":
-    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
 elif _email == "memory":
-    EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
 else:
     from urllib.parse import urlparse
 
     _u = urlparse(_email)
-    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    EMAIL_HOST, EMAIL_PORT = _u.hostname or "localhost", _u.port or 25
-    EMAIL_HOST_USER, EMAIL_HOST_PASSWORD = _u.username or "", _u.password or ""
-    EMAIL_USE_TLS = _u.scheme == "smtp+tls"
+    MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {
+                "host": _u.hostname or "localhost",
+                "port": _u.port or 25,
+                "username": _u.username or "",
+                "password": _u.password or "",
+                "use_tls": _u.scheme == "smtp+tls",
+                "timeout": 20,
+            },
+        }
+    }
 DEFAULT_FROM_EMAIL = _env.get("DEFAULT_FROM_EMAIL", "SMARTiP <noreply@smartip.local>")
 
 # Pluggable backends, chosen by name (STYLE habit 8).

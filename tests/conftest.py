@@ -38,7 +38,7 @@ def users(manchester):
 def _isolated_media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.HOME = tmp_path / "home"  # tiles, networks: never inside the checkout
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
     settings.NOTIFIER = "email"
     # tests log users in by the hundred: a fast hasher (never in production settings)
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

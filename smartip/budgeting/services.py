@@ -494,14 +494,13 @@ def add_milestone(
 
 
 def _notify_subscribers(project: Project, milestone: Milestone) -> None:
-    from django.core.mail import send_mass_mail
+    from smartip.reports.notify import Message, get_notifier
 
     recipients = [u.email for u in project.subscribers.all() if u.email]
     if recipients:
         subject = f"{project.title}: {milestone.title}"
-        send_mass_mail(
-            [(subject, milestone.text or milestone.title, None, [r]) for r in recipients], fail_silently=True
-        )
+        body = milestone.text or milestone.title
+        get_notifier().send([Message(to=r, subject=subject, body=body) for r in recipients])
 
 
 def subscribe(*, project: Project, user: User, on: bool = True) -> None:

@@ -1,6 +1,7 @@
 """Notifiers: who hears about a public update, through a backend chosen by name in settings.NOTIFIER.
 
-"email" (default) sends through Django's mail backend, "console" logs, "memory" keeps messages in
+"email" (default) sends through Django's default mailer (settings.MAILERS) and logs, never raises, when the mail
+server fails (an update is saved whether or not its email goes out), "console" logs, "memory" keeps messages in
 `MemoryNotifier.sent` for tests. A new channel (SMS, push) is one more class registered in NOTIFIERS.
 """
 
@@ -9,7 +10,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from django.conf import settings
-from django.core.mail import send_mass_mail
+from django.core.mail import EmailMessage, mailers
 from django.utils.translation import gettext as _
 
 from smartip.reports.models import Report, ReportUpdate
@@ -30,7 +31,14 @@ class Notifier(Protocol):
 
 class EmailNotifier:
     def send(self, messages: list[Message]) -> None:
-        send_mass_mail([(m.subject, m.body, None, [m.to]) for m in messages], fail_silently=True)
+        if not messages:
+            return
+        emails = [EmailMessage(subject=m.subject, body=m.body, to=[m.to]) for m in messages]
+        try:
+            with mailers.default as connection:
+                connection.send_messages(emails)
+        except OSError:  # smtplib.SMTPException is an OSError: server down, refused, timed out
+            log.exception("could not send %d notification email(s)", len(emails))
 
 
 class ConsoleNotifier:

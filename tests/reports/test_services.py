@@ -222,3 +222,25 @@ def test_radius_search_matches_haversine(make_report, manchester, radius_m):
             assert report.pk in found, (distance, radius_m)
         elif distance > radius_m * 1.005:
             assert report.pk not in found, (distance, radius_m)
+
+
+def test_a_mail_server_that_is_down_is_logged_and_the_update_still_saved(
+    make_report, staff, settings, caplog, django_capture_on_commit_callbacks
+):
+    import socket
+
+    with socket.socket() as s:  # a port nothing listens on: the SMTP connection is refused
+        s.bind(("127.0.0.1", 0))
+        closed_port = s.getsockname()[1]
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": closed_port, "timeout": 2},
+        }
+    }
+    report = make_report("noise")
+    with caplog.at_level("ERROR", logger="smartip.reports.notify"):
+        with django_capture_on_commit_callbacks(execute=True):
+            update = services.add_update(report=report, by=staff, text="Crew booked for Monday")
+    assert ReportUpdate.objects.filter(pk=update.pk, text="Crew booked for Monday").exists()
+    assert "could not send 1 notification email(s)" in caplog.text
