@@ -94,8 +94,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
-    # the test database is a file too, so that a worker process started by a test (MQTT, tasks) can open it
-    DATABASES["default"]["TEST"] = {"NAME": str(HOME / "test-smartip.sqlite3")}
+    # the test database is a file too, so that a worker process started by a test (MQTT, tasks) can open it;
+    # one per test run (process id), so that two runs at once do not share it
+    DATABASES["default"]["TEST"] = {"NAME": str(HOME / f"test-smartip-{os.getpid()}.sqlite3")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -431,6 +431,22 @@ def test_delivery_timeline_and_subscription(users, manchester, as_user):
     assert not project.subscribers.filter(pk=users["citizen"].pk).exists()
 
 
+def test_followers_get_an_email_per_milestone(users, manchester, django_capture_on_commit_callbacks):
+    from django.core import mail
+
+    process = _counted(manchester)
+    project = process.projects.filter(is_funded=True).first()
+    services.subscribe(project=project, user=users["citizen"])
+    with django_capture_on_commit_callbacks(execute=True):
+        services.add_milestone(project=project, by=users["process_manager"], title="Works started")
+    assert [m.to for m in mail.outbox] == [[users["citizen"].email]]
+    assert mail.outbox[0].subject == f"{project.title}: Works started"
+    services.subscribe(project=project, user=users["citizen"], on=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.add_milestone(project=project, by=users["process_manager"], title="Works done")
+    assert len(mail.outbox) == 1, "an unfollowed project sends nothing"
+
+
 def test_staff_add_a_milestone_through_the_form(users, manchester, as_user):
     process = _counted(manchester)
     project = process.projects.filter(is_funded=True).first()
