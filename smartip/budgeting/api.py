@@ -4,14 +4,24 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
-from ninja import Router, Status
+from ninja import File, Router, Status, UploadedFile
 from ninja.pagination import PageNumberPagination, paginate
 
 from smartip.accounts.auth import REQUIRED
 from smartip.accounts.models import User
 from smartip.budgeting import services
 from smartip.budgeting.io import export_pabulib
-from smartip.budgeting.models import BudgetArea, Milestone, Outcome, Phase, Process, Project, Proposal
+from smartip.budgeting.models import (
+    BudgetArea,
+    Milestone,
+    Outcome,
+    Phase,
+    Process,
+    Project,
+    Proposal,
+    ProposalComment,
+    ProposalPhoto,
+)
 from smartip.budgeting.process_admin import district_in
 from smartip.budgeting.schemas import (
     AreaIn,
@@ -22,11 +32,14 @@ from smartip.budgeting.schemas import (
     BallotOut,
     CensusIn,
     Choice,
+    CommentIn,
+    CommentOut,
     MergeIn,
     MilestoneIn,
     MilestoneOut,
     OutcomeOut,
     PhaseIn,
+    PhotoOut,
     ProcessIn,
     ProcessOut,
     ProcessPatch,
@@ -100,7 +113,25 @@ def _proposal_out(p: Proposal) -> ProposalOut:
         status=p.status,
         review_reason=p.review_reason,
         official_cost=p.official_cost,
-        supporters=getattr(p, "n_supporters", None) or p.supporters.count(),
+        supporters=p.n_supporters if hasattr(p, "n_supporters") else p.supporters.count(),
+        comments=p.n_comments if hasattr(p, "n_comments") else p.comments.visible().count(),
+        photos=[_photo_out(ph) for ph in p.photos.all()],
+    )
+
+
+def _photo_out(photo: ProposalPhoto) -> PhotoOut:
+    return PhotoOut(
+        id=photo.pk,
+        url=photo.image.url,
+        thumbnail_url=photo.thumbnail.url,
+        width=photo.width,
+        height=photo.height,
+    )
+
+
+def _comment_out(c: ProposalComment) -> CommentOut:
+    return CommentOut(
+        id=c.pk, proposal_id=c.proposal_id, text=c.text, created_at=c.created_at, is_hidden=c.is_hidden
     )
 
 
@@ -192,9 +223,17 @@ def set_phase(request: HttpRequest, process_id: int, payload: PhaseIn) -> Proces
 @router.get("/processes/{process_id}/proposals", response=list[ProposalOut])
 @paginate(PageNumberPagination, page_size=50)
 def list_proposals(request: HttpRequest, process_id: int, status: str | None = None) -> list[ProposalOut]:
-    from django.db.models import Count
+    from django.db.models import Count, Q
 
-    qs = _process(request, process_id).proposals.annotate(n_supporters=Count("supporters")).order_by("-id")
+    qs = (
+        _process(request, process_id)
+        .proposals.annotate(
+            n_supporters=Count("supporters", distinct=True),
+            n_comments=Count("comments", filter=Q(comments__is_hidden=False), distinct=True),
+        )
+        .prefetch_related("photos")
+        .order_by("-id")
+    )
     if status:
         qs = qs.filter(status=status)
     return [_proposal_out(p) for p in qs]
@@ -223,6 +262,61 @@ def _proposal(request: HttpRequest, proposal_id: int) -> Proposal:
         raise NotFound(gettext_noop("no such proposal"), field="proposal_id")
     _process(request, proposal.process_id)
     return proposal
+
+
+def _process_proposal(request: HttpRequest, process_id: int, proposal_id: int) -> Proposal:
+    process = _process(request, process_id)
+    proposal = process.proposals.select_related("process__city").filter(pk=proposal_id).first()
+    if proposal is None:
+        raise NotFound(gettext_noop("no such proposal"), field="proposal_id")
+    return proposal
+
+
+@router.post(
+    "/processes/{process_id}/proposals/{proposal_id}/photos", response={201: list[PhotoOut]}, auth=REQUIRED
+)
+def add_photos(
+    request: HttpRequest, process_id: int, proposal_id: int, photos: File[list[UploadedFile]]
+) -> Status[list[PhotoOut]]:
+    """Multipart: files named `photos` (JPEG, PNG or WebP; metadata is removed). The author, while proposals
+    are open; a proposal has at most REPORT_MAX_PHOTOS photos."""
+    proposal = _process_proposal(request, process_id, proposal_id)
+    stored = services.add_proposal_photos(proposal=proposal, user=request.user, photos=photos)
+    return Status(201, [_photo_out(p) for p in stored])
+
+
+@router.get("/processes/{process_id}/proposals/{proposal_id}/comments", response=list[CommentOut])
+@paginate(PageNumberPagination, page_size=50)
+def list_comments(request: HttpRequest, process_id: int, proposal_id: int) -> list[CommentOut]:
+    """The proposal's comments, oldest first; comments hidden by staff are left out."""
+    proposal = _process_proposal(request, process_id, proposal_id)
+    return [_comment_out(c) for c in proposal.comments.visible().order_by("created_at", "id")]
+
+
+@router.post(
+    "/processes/{process_id}/proposals/{proposal_id}/comments", response={201: CommentOut}, auth=REQUIRED
+)
+def add_comment(
+    request: HttpRequest, process_id: int, proposal_id: int, payload: CommentIn
+) -> Status[CommentOut]:
+    """People of the process's city, while proposals are collected or reviewed."""
+    proposal = _process_proposal(request, process_id, proposal_id)
+    comment = services.comment_on_proposal(proposal=proposal, user=request.user, text=payload.text)
+    return Status(201, _comment_out(comment))
+
+
+@router.post(
+    "/processes/{process_id}/proposals/{proposal_id}/comments/{comment_id}/hide",
+    response=CommentOut,
+    auth=REQUIRED,
+)
+def hide_comment(request: HttpRequest, process_id: int, proposal_id: int, comment_id: int) -> CommentOut:
+    """The city's process managers hide a comment from the public."""
+    proposal = _process_proposal(request, process_id, proposal_id)
+    comment = proposal.comments.select_related("proposal__process__city").filter(pk=comment_id).first()
+    if comment is None:
+        raise NotFound(gettext_noop("no such comment"), field="comment_id")
+    return _comment_out(services.hide_comment(comment=comment, by=request.user))
 
 
 @router.post("/proposals/{proposal_id}/support", response=ProposalOut, auth=REQUIRED)

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from smartip.budgeting.models import (
@@ -21,6 +22,7 @@ from smartip.budgeting.models import (
 )
 from smartip.budgeting.process_admin import BALLOT_FIELDS, DATE_FIELDS, ELIGIBILITY_FIELDS, FROZEN_FIELDS
 from smartip.cities.models import Neighbourhood
+from smartip.reports.forms import MultipleFileField, MultipleFileInput
 
 
 class ProposalForm(forms.Form):
@@ -53,12 +55,32 @@ class ProposalForm(forms.Form):
         help_text=_("Optional (e.g. -2.2453)."),
     )
 
+    photos = MultipleFileField(
+        label=_("Photos"),
+        required=False,
+        max_files=settings.REPORT_MAX_PHOTOS,
+        widget=MultipleFileInput(attrs={"accept": "image/*"}),
+    )
+
     def __init__(self, *args: Any, areas: Sequence[BudgetArea], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["photos"].help_text = _(
+            "Optional: up to %(n)s photos (JPEG, PNG or WebP). Location data in them is removed."
+        ) % {"n": settings.REPORT_MAX_PHOTOS}
         self.areas = {a.pk: a for a in areas}
         self.fields["area"].choices = [(a.pk, a.name) for a in areas]
         if len(areas) == 1:
             self.fields["area"].initial = areas[0].pk
+
+
+class CommentForm(forms.Form):
+    """One per proposal on the proposals page (prefix `c<proposal id>`, so labels and ids stay unique)."""
+
+    text = forms.CharField(
+        label=_("Your comment"),
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": 2000}),
+        help_text=_("2 to 2000 characters. Comments are public."),
+    )
 
 
 class BallotForm(forms.Form):

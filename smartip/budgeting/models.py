@@ -151,6 +151,12 @@ class Proposal(models.Model):
         return self.title
 
 
+class ProposalCommentQuerySet(models.QuerySet["ProposalComment"]):
+    def visible(self) -> "ProposalCommentQuerySet":
+        """What the public sees: comments staff have not hidden."""
+        return self.filter(is_hidden=False)
+
+
 class ProposalComment(models.Model):
     proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="comments")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
@@ -158,11 +164,30 @@ class ProposalComment(models.Model):
     is_hidden = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
 
+    objects = ProposalCommentQuerySet.as_manager()
+
     class Meta:
         ordering = ["created_at"]
 
     def __str__(self) -> str:
         return f"comment {self.pk} on {self.proposal_id}"
+
+
+class ProposalPhoto(models.Model):
+    """A photo of a proposal, stored cleaned (no metadata) with a thumbnail; see smartip.core.uploads."""
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="photos")
+    image = models.ImageField(upload_to="budgeting/proposals/%Y/%m/")
+    thumbnail = models.ImageField(upload_to="budgeting/proposals/thumbs/%Y/%m/")
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"photo {self.pk} of proposal {self.proposal_id}"
 
 
 class Project(models.Model):

@@ -1,4 +1,4 @@
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from ninja import Schema
@@ -102,6 +102,14 @@ class ProposalIn(Schema):
     lon: float | None = Field(default=None, ge=-180, le=180)
 
 
+class PhotoOut(Schema):
+    id: int
+    url: str
+    thumbnail_url: str
+    width: int
+    height: int
+
+
 class ProposalOut(Schema):
     id: int
     area_id: int
@@ -115,6 +123,20 @@ class ProposalOut(Schema):
     review_reason: str
     official_cost: Decimal | None
     supporters: int
+    comments: int = Field(description="visible comments")
+    photos: list[PhotoOut] = []
+
+
+class CommentIn(Schema):
+    text: str = Field(description="2 to 2000 characters (surrounding spaces are removed)")
+
+
+class CommentOut(Schema):
+    id: int
+    proposal_id: int
+    text: str
+    created_at: datetime
+    is_hidden: bool
 
 
 class ReviewIn(Schema):

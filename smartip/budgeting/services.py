@@ -29,6 +29,8 @@ from smartip.budgeting.models import (
     ProcessAudit,
     Project,
     Proposal,
+    ProposalComment,
+    ProposalPhoto,
     Verification,
 )
 from smartip.budgeting.process_admin import (  # noqa: F401 (re-exported: creating and editing processes)
@@ -39,6 +41,13 @@ from smartip.budgeting.process_admin import (  # noqa: F401 (re-exported: creati
     update_process,
 )
 from smartip.core.errors import Conflict, Forbidden, Invalid, NotFound, gettext_noop
+from smartip.core.uploads import photo_files, prepare_uploads
+from smartip.reports.photos import PreparedPhoto
+
+# Like Decidim's default proposal steps: the debate runs while ideas are collected and checked, and closes
+# when the ballot is drawn up, so what voters read is not edited by the discussion during the vote.
+COMMENT_PHASES = (Phase.PROPOSALS, Phase.REVIEW)
+COMMENT_MIN_CHARS, COMMENT_MAX_CHARS = 2, 2000
 
 
 def _audit(process: Process, actor: User | None, action: str, **details: Any) -> None:
@@ -101,7 +110,9 @@ def submit_proposal(
     category: str = "",
     lat: float | None = None,
     lon: float | None = None,
+    photos: Sequence[Any] = (),
 ) -> Proposal:
+    """Validate everything, photos included, then store the proposal and its cleaned photos."""
     if process.phase != Phase.PROPOSALS:
         raise Forbidden(gettext_noop("proposals are not open in this process"))
     if area.process_id != process.pk:
@@ -121,6 +132,7 @@ def submit_proposal(
         raise Invalid(gettext_noop("give both latitude and longitude, or neither"), field="lat")
     if lat is not None and lon is not None and not process.city.contains(lat, lon):
         raise Invalid(gettext_noop("the location is outside the city"), field="lat")
+    prepared = _prepare_proposal_photos(photos)  # every photo checked before anything is stored
     proposal = Proposal.objects.create(
         process=process,
         area=area,
@@ -132,8 +144,46 @@ def submit_proposal(
         lat=lat,
         lon=lon,
     )
-    _audit(process, author, "proposal_submitted", proposal=proposal.pk)
+    _store_photos(proposal, prepared)
+    _audit(process, author, "proposal_submitted", proposal=proposal.pk, photos=len(prepared))
     return proposal
+
+
+def _prepare_proposal_photos(photos: Sequence[Any]) -> list[PreparedPhoto]:
+    """The report-photo pipeline and limits (REPORT_MAX_PHOTOS, REPORT_PHOTO_MAX_BYTES)."""
+    return prepare_uploads(
+        photos,
+        max_count=settings.REPORT_MAX_PHOTOS,
+        max_bytes=settings.REPORT_PHOTO_MAX_BYTES,
+        too_many=gettext_noop("at most %(maximum)s photos per proposal (%(sent)s sent)"),
+    )
+
+
+def _store_photos(proposal: Proposal, prepared: Sequence[PreparedPhoto]) -> list[ProposalPhoto]:
+    return [ProposalPhoto.objects.create(proposal=proposal, **photo_files(p)) for p in prepared]
+
+
+def add_proposal_photos(*, proposal: Proposal, user: User, photos: Sequence[Any]) -> list[ProposalPhoto]:
+    """The author adds photos to their proposal while proposals are collected, up to the same limit in all."""
+    process = proposal.process
+    if process.phase != Phase.PROPOSALS:
+        raise Forbidden(gettext_noop("proposals are not open in this process"))
+    if user is None or not user.is_authenticated or proposal.author_id != user.pk:
+        raise Forbidden(gettext_noop("only the author may add photos to a proposal"))
+    if not photos:
+        raise Invalid(gettext_noop("send at least one photo"), field="photos")
+    already = proposal.photos.count()
+    if already + len(photos) > settings.REPORT_MAX_PHOTOS:
+        raise Invalid(
+            gettext_noop("a proposal has at most %(maximum)s photos (it has %(already)s, %(sent)s sent)"),
+            field="photos",
+            maximum=settings.REPORT_MAX_PHOTOS,
+            already=already,
+            sent=len(photos),
+        )
+    stored = _store_photos(proposal, _prepare_proposal_photos(photos))
+    _audit(process, user, "proposal_photos_added", proposal=proposal.pk, photos=len(stored))
+    return stored
 
 
 def support_proposal(*, proposal: Proposal, user: User) -> Proposal:
@@ -141,6 +191,52 @@ def support_proposal(*, proposal: Proposal, user: User) -> Proposal:
         raise Forbidden(gettext_noop("support is open only while proposals are collected"))
     proposal.supporters.add(user)
     return proposal
+
+
+# comments ---------------------------------------------------------------------------------------------------
+
+
+def is_resident(user: User | None, process: Process) -> bool:
+    """People of the process's city: an account registered there, or any role in its platform."""
+    if user is None or not user.is_authenticated:
+        return False
+    return user.home_city_id == process.city_id or bool(user.roles_in(process.city))
+
+
+def can_comment(user: User | None, process: Process) -> bool:
+    return process.phase in COMMENT_PHASES and is_resident(user, process)
+
+
+def comment_on_proposal(*, proposal: Proposal, user: User, text: str) -> ProposalComment:
+    process = proposal.process
+    if process.phase not in COMMENT_PHASES:
+        raise Forbidden(gettext_noop("comments are open only while proposals are collected and reviewed"))
+    if not is_resident(user, process):
+        raise Forbidden(
+            gettext_noop("only people registered in %(city)s can comment"), city=process.city.name
+        )
+    text = text.strip()
+    if not COMMENT_MIN_CHARS <= len(text) <= COMMENT_MAX_CHARS:
+        raise Invalid(
+            gettext_noop("a comment needs %(min)s to %(max)s characters"),
+            field="text",
+            min=COMMENT_MIN_CHARS,
+            max=COMMENT_MAX_CHARS,
+        )
+    comment = ProposalComment.objects.create(proposal=proposal, author=user, text=text)
+    _audit(process, user, "comment_added", proposal=proposal.pk, comment=comment.pk)
+    return comment
+
+
+def hide_comment(*, comment: ProposalComment, by: User) -> ProposalComment:
+    """Staff moderation: the comment stays on record (and in the audit) but is no longer shown."""
+    process = comment.proposal.process
+    _require_manager(by, process)
+    if not comment.is_hidden:
+        comment.is_hidden = True
+        comment.save(update_fields=["is_hidden"])
+        _audit(process, by, "comment_hidden", proposal=comment.proposal_id, comment=comment.pk)
+    return comment
 
 
 def review_proposal(

@@ -4,13 +4,11 @@ The caller (page, API, Open311 view) owns the transaction.
 """
 
 import re
-import uuid
 from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
 from django.core.validators import URLValidator, validate_email
 from django.db import models, transaction
 from django.utils import timezone
@@ -20,6 +18,7 @@ from smartip.accounts.permissions import is_city_staff
 from smartip.cities.models import City, Department
 from smartip.core import geo
 from smartip.core.errors import Conflict, Forbidden, Invalid, gettext_noop
+from smartip.core.uploads import photo_files, prepare_uploads
 from smartip.reports import notify, permissions
 from smartip.reports.attributes import validate_attributes
 from smartip.reports.models import (
@@ -32,7 +31,7 @@ from smartip.reports.models import (
     ReportUpdate,
     Status,
 )
-from smartip.reports.photos import PreparedPhoto, prepare_photos
+from smartip.reports.photos import PreparedPhoto
 from smartip.reports.selectors import check_point, find_duplicates, search_reports, staff_queue, timeline
 
 __all__ = [
@@ -130,32 +129,13 @@ def ensure_categories(city: City) -> list[Category]:
     return out
 
 
-def _read_upload(upload: Any, max_bytes: int, index: int) -> bytes:
-    if isinstance(upload, bytes | bytearray):
-        return bytes(upload)
-    size = getattr(upload, "size", None)
-    if size is not None and size > max_bytes:
-        raise Invalid(
-            gettext_noop("photo %(index)s: %(size)s bytes is over the limit of %(limit)s bytes"),
-            field="photos",
-            index=index,
-            size=f"{size:,}",
-            limit=f"{max_bytes:,}",
-        )
-    return bytes(upload.read(max_bytes + 1))
-
-
 def _prepare_uploads(photos: Sequence[Any]) -> list[PreparedPhoto]:
-    max_bytes, max_count = settings.REPORT_PHOTO_MAX_BYTES, settings.REPORT_MAX_PHOTOS
-    if len(photos) > max_count:
-        raise Invalid(
-            gettext_noop("at most %(maximum)s photos per report (%(sent)s sent)"),
-            field="photos",
-            maximum=max_count,
-            sent=len(photos),
-        )
-    data = [_read_upload(p, max_bytes, i) for i, p in enumerate(photos, 1)]
-    return prepare_photos(data, max_count=max_count, max_bytes=max_bytes)
+    return prepare_uploads(
+        photos,
+        max_count=settings.REPORT_MAX_PHOTOS,
+        max_bytes=settings.REPORT_PHOTO_MAX_BYTES,
+        too_many=gettext_noop("at most %(maximum)s photos per report (%(sent)s sent)"),
+    )
 
 
 def _check_contact(contact_email: str, media_url: str) -> None:
@@ -233,14 +213,7 @@ def create_report(
         media_url=media_url,
     )
     for photo in prepared:
-        name = uuid.uuid4().hex
-        ReportPhoto.objects.create(
-            report=report,
-            width=photo.width,
-            height=photo.height,
-            image=ContentFile(photo.image, name=f"{name}.{photo.extension}"),
-            thumbnail=ContentFile(photo.thumbnail, name=f"{name}.jpg"),
-        )
+        ReportPhoto.objects.create(report=report, **photo_files(photo))
     _audit(
         report,
         assisted_by or reporter,

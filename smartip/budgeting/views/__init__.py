@@ -10,6 +10,8 @@ from smartip.budgeting.views.ballot import ballot
 from smartip.budgeting.views.common import money
 from smartip.budgeting.views.process_admin import area_add, area_edit, area_remove, process_edit, process_new
 from smartip.budgeting.views.public import (
+    comment,
+    comment_hide,
     delivery,
     milestone,
     process_detail,
@@ -37,6 +39,8 @@ __all__ = [
     "process_edit",
     "process_new",
     "ballot",
+    "comment",
+    "comment_hide",
     "delivery",
     "explain",
     "manage",

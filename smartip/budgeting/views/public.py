@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from smartip.budgeting import services
 from smartip.budgeting.forms import (
+    CommentForm,
     MilestoneForm,
     ProposalForm,
 )
@@ -25,6 +26,7 @@ from smartip.budgeting.models import (
     Project,
     Proposal,
     ProposalComment,
+    ProposalPhoto,
 )
 from smartip.budgeting.views.common import (
     PUBLIC_RESULTS,
@@ -92,19 +94,37 @@ def process_detail(request: HttpRequest, city: str, slug: str) -> HttpResponse:
         "total": money(sum((a.budget for a in areas), Decimal(0)), process.currency),
         "actions": _actions(request, process),
         "can_manage": services.can_manage(request.user, process),
+        "project_photos": _project_photos(process),
     }
     return _render(request, "budgeting/detail.html", ctx)
+
+
+def _project_photos(process: Process) -> list[tuple[Project, list[ProposalPhoto]]]:
+    """Projects that came from a citizen's proposal, with that proposal's photos (those that have any)."""
+    photos = Prefetch("proposal__photos", queryset=ProposalPhoto.objects.order_by("id"))
+    projects = (
+        process.projects.filter(proposal__photos__isnull=False)
+        .distinct()
+        .select_related("proposal")
+        .prefetch_related(photos)
+        .order_by("id")
+    )
+    return [(p, list(p.proposal.photos.all())) for p in projects]  # type: ignore[union-attr]
 
 
 # --- proposals --------------------------------------------------------------------------------------------
 
 
-def _proposal_rows(request: HttpRequest, process: Process) -> list[dict[str, Any]]:
-    comments = Prefetch("comments", queryset=ProposalComment.objects.filter(is_hidden=False))
+def _proposal_rows(
+    request: HttpRequest, process: Process, failed: CommentForm | None = None
+) -> list[dict[str, Any]]:
+    """Each proposal with its visible comments and photos; a comment form where the visitor may comment
+    (or the refused one, bound, with its errors)."""
+    comments = Prefetch("comments", queryset=ProposalComment.objects.visible())
     qs = (
         process.proposals.exclude(status__in=[Proposal.Status.WITHDRAWN])
         .select_related("area")
-        .prefetch_related(comments)
+        .prefetch_related(comments, "photos")
         .annotate(n_support=Count("supporters", distinct=True))
     )
     mine: set[int] = set()
@@ -114,32 +134,48 @@ def _proposal_rows(request: HttpRequest, process: Process) -> list[dict[str, Any
                 proposal__process=process, user_id=request.user.pk
             ).values_list("proposal_id", flat=True)
         )
+    commenting = services.can_comment(request.user, process)
+
+    def comment_form(p: Proposal) -> CommentForm | None:
+        if failed is not None and failed.prefix == f"c{p.pk}":
+            return failed
+        return CommentForm(prefix=f"c{p.pk}") if commenting else None
+
     return [
         {
             "proposal": p,
             "cost": money(p.official_cost or p.estimated_cost, process.currency),
             "supported": p.pk in mine,
             "comments": list(p.comments.all()),
+            "photos": list(p.photos.all()),
+            "comment_form": comment_form(p),
         }
         for p in qs
     ]
 
 
+def _proposals_ctx(
+    request: HttpRequest, process: Process, failed: CommentForm | None = None
+) -> dict[str, Any]:
+    return {
+        "process": process,
+        "rows": _proposal_rows(request, process, failed),
+        "open": process.phase == Phase.PROPOSALS,
+        "comments_open": process.phase in services.COMMENT_PHASES,
+        "manager": services.can_manage(request.user, process),
+    }
+
+
 def proposals(request: HttpRequest, city: str, slug: str) -> HttpResponse:
     process = _get_process(request, city, slug)
-    ctx = {
-        "process": process,
-        "rows": _proposal_rows(request, process),
-        "open": process.phase == Phase.PROPOSALS,
-    }
-    return _render(request, "budgeting/proposals.html", ctx)
+    return _render(request, "budgeting/proposals.html", _proposals_ctx(request, process))
 
 
 @login_required
 def proposal_new(request: HttpRequest, city: str, slug: str) -> HttpResponse:
     process = _get_process(request, city, slug)
     areas = _areas(process)
-    form = ProposalForm(request.POST or None, areas=areas)
+    form = ProposalForm(request.POST or None, request.FILES or None, areas=areas)
     status = 200
     if process.phase != Phase.PROPOSALS:
         form.add_error(None, _("Proposals are not open in this process."))
@@ -160,6 +196,7 @@ def proposal_new(request: HttpRequest, city: str, slug: str) -> HttpResponse:
                         category=data["category"],
                         lat=data["lat"],
                         lon=data["lon"],
+                        photos=data["photos"],
                     )
             except DomainError as exc:
                 status = _form_error(form, exc)
@@ -187,13 +224,59 @@ def support(request: HttpRequest, city: str, slug: str, pk: int) -> HttpResponse
         messages.success(request, _("You support “%(title)s”.") % {"title": proposal.title})
         status = 200
     if _is_htmx(request):
-        ctx = {
-            "process": process,
-            "rows": _proposal_rows(request, process),
-            "open": process.phase == Phase.PROPOSALS,
-        }
-        return _render(request, "budgeting/proposals.html", ctx, status=status)
+        return _render(request, "budgeting/proposals.html", _proposals_ctx(request, process), status=status)
     return redirect(_process_url(process, "proposals") + f"#proposal-{proposal.pk}")
+
+
+def _proposal_of(process: Process, pk: int) -> Proposal:
+    proposal = process.proposals.exclude(status=Proposal.Status.WITHDRAWN).filter(pk=pk).first()
+    if proposal is None:
+        raise Http404(_("No such proposal."))
+    return proposal
+
+
+@login_required
+@require_POST
+def comment(request: HttpRequest, city: str, slug: str, pk: int) -> HttpResponse:
+    """Post a comment: back to the proposal on success, or the page again with the error next to the field."""
+    process = _get_process(request, city, slug)
+    proposal = _proposal_of(process, pk)
+    form = CommentForm(request.POST, prefix=f"c{proposal.pk}")
+    status = 400
+    if form.is_valid():
+        try:
+            with transaction.atomic():  # a refused change leaves nothing half-written
+                services.comment_on_proposal(
+                    proposal=proposal, user=request.user, text=form.cleaned_data["text"]
+                )
+        except DomainError as exc:
+            status = _form_error(form, exc)
+        else:
+            messages.success(request, _("Thank you. Your comment is published."))
+            if _is_htmx(request):
+                return _render(request, "budgeting/proposals.html", _proposals_ctx(request, process))
+            return redirect(_process_url(process, "proposals") + f"#comments-{proposal.pk}")
+    ctx = _proposals_ctx(request, process, failed=form)
+    return _render(request, "budgeting/proposals.html", ctx, status=status)
+
+
+@login_required
+@require_POST
+def comment_hide(request: HttpRequest, city: str, slug: str, pk: int, comment_pk: int) -> HttpResponse:
+    process = _get_process(request, city, slug)
+    proposal = _proposal_of(process, pk)
+    target = proposal.comments.filter(pk=comment_pk).first()
+    if target is None:
+        raise Http404(_("No such comment."))
+    try:
+        with transaction.atomic():
+            services.hide_comment(comment=target, by=request.user)
+    except DomainError as exc:
+        raise PermissionDenied(exc.message) from None
+    messages.success(request, _("The comment is hidden."))
+    if _is_htmx(request):
+        return _render(request, "budgeting/proposals.html", _proposals_ctx(request, process))
+    return redirect(_process_url(process, "proposals") + f"#comments-{proposal.pk}")
 
 
 def _delivery_rows(
