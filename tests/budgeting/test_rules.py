@@ -137,6 +137,23 @@ def test_largest_instance_greedy_and_mes() -> None:
         assert_same(election, rule, ours_ids(election, rule), pabutools_count(instance, multi, rule))
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["Poland_Wroclaw_2017", "Poland_Wroclaw_2018", "Poland_Wroclaw_2020"])
+def test_add_one_rules_on_large_real_files(name: str) -> None:
+    """The add-one completions on three of the largest files (2.6-3.6 MB) where pabutools' loop is short."""
+    _need_data()
+    from pabutools.election import parse_pabulib
+
+    from smartip.budgeting.pabulib import load_election
+
+    path = DATA / f"{name}.pb"
+    election = load_election(path)
+    instance, profile = parse_pabulib(str(path))
+    multi = profile.as_multiprofile()
+    for rule in ["mes-add1", "mes-add1-greedy", "mes-card"]:
+        assert_same(election, rule, ours_ids(election, rule), pabutools_count(instance, multi, rule))
+
+
 # ---- random small elections -------------------------------------------------------------------------------
 
 
