@@ -13,6 +13,12 @@ firmware prefixes (``SDS_``, ``BME280_``, …) are stripped; P0 → pm1, P1 → 
 ``noise_LAeq`` → noise_laeq, ``co2_ppm`` → co2; pressure is in Pa. Housekeeping values (signal, samples,
 min_micro, durP1 …) are ignored and listed in the answer. The reading time is the server's receipt time.
 
+A retried push is not a new reading: the firmware sends no time of its own, so a retry after a lost answer would
+be stored again at a later second. A push whose every value equals the sensor's latest stored value of that
+quantity within the retry window (half the sensor's interval, at least PUSH_RETRY_MIN_S) before the receipt is
+acknowledged as duplicates (``{"received": n, "stored": 0, "duplicates": n}``, as the JSON batch reports a repeated
+reading) and not stored again. A real next reading comes about one interval later, outside the window.
+
 Auth: the node is known by ``X-Sensor`` (Sensor.firmware_id). Its key goes as the password of HTTP Basic auth (the
 firmware's custom-API user/password fields) or in ``X-API-Key``; a sensor marked ``push_without_key`` is accepted
 on ``X-Sensor`` alone, as Sensor.Community does. Answers: 201 with counts; 4xx ``{"error": {...}}`` naming the field.
@@ -22,7 +28,7 @@ import base64
 import binascii
 import json
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
@@ -34,7 +40,7 @@ from django.views.decorators.http import require_POST
 from smartip.accounts.models import ApiKey, hash_key
 from smartip.core.errors import DomainError, Forbidden, Invalid, Unauthorized
 from smartip.sensing.ingest import IngestResult, Reading, check_batch_size, check_possible, store, truncate_s
-from smartip.sensing.models import Sensor
+from smartip.sensing.models import Observation, Sensor
 
 VALUE_TYPES: dict[str, str] = {
     "P0": "pm1",
@@ -49,6 +55,8 @@ VALUE_TYPES: dict[str, str] = {
     "noise_LA_max": "noise_lamax",
     "co2_ppm": "co2",
 }
+#: the shortest retry window (s), for sensors with a very short interval
+PUSH_RETRY_MIN_S = 5
 _PREFIX = re.compile(
     r"^(SDS|PMS|HPM|NPM|SPS30|SEN5X|IPS|BME280|BMP280|BMP|BME680|HTU21D|SHT3X|DHT22|DS18B20|DNMS|SCD30|GPS)_"
 )
@@ -128,15 +136,38 @@ def push_sensor(firmware_id: str | None, raw_key: str | None) -> Sensor:
     return sensor
 
 
+def retry_window_s(sensor: Sensor) -> float:
+    """How long after a stored push an identical one counts as its retry: half the interval, ≥ PUSH_RETRY_MIN_S."""
+    return max(sensor.interval_s / 2, PUSH_RETRY_MIN_S)
+
+
+def is_retry(sensor: Sensor, readings: list[Reading], now: datetime) -> bool:
+    """Every value equals the latest stored value of its quantity within the retry window before ``now``."""
+    since = now - timedelta(seconds=retry_window_s(sensor))
+    latest: dict[str, float] = {}
+    rows = (
+        Observation.objects.filter(
+            sensor=sensor, quantity__in=[r.quantity for r in readings], time__gte=since, time__lte=now
+        )
+        .order_by("quantity", "-time")
+        .values_list("quantity", "value")
+    )
+    for quantity, value in rows:
+        latest.setdefault(quantity, value)
+    return all(latest.get(r.quantity) == r.value for r in readings)
+
+
 def ingest_push(
     *, firmware_id: str | None, raw_key: str | None, body: bytes, now: datetime | None = None
 ) -> IngestResult:
-    """Service: one firmware push, stored at receipt time (whole seconds)."""
+    """Service: one firmware push, stored at receipt time (whole seconds); a retry is counted as duplicates."""
     now = truncate_s(now or timezone.now())
     sensor = push_sensor(firmware_id, raw_key)
     readings, ignored = parse_push(body, sensor, now)
     if not readings:
         return IngestResult(0, 0, 0, ignored)
+    if is_retry(sensor, readings, now):
+        return IngestResult(len(readings), 0, len(readings), ignored)
     result = store(readings, {sensor.pk: sensor}, now=now)
     return IngestResult(result.received, result.stored, result.duplicates, ignored)
 
