@@ -2,6 +2,7 @@
 
 import json
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
 from django.utils import timezone
@@ -37,7 +38,7 @@ class Clock:
 @pytest.fixture
 def clock(monkeypatch):
     clock = Clock(timezone.now().replace(microsecond=0) - timedelta(minutes=30))
-    monkeypatch.setattr(push_module.timezone, "now", clock)
+    monkeypatch.setattr(push_module, "timezone", SimpleNamespace(now=clock))  # the push module's clock only
     return clock
 
 
