@@ -80,12 +80,18 @@ MODE_LABELS = {
 PLANNER_VIEWS = {
     "segments": "segments",
     "od": "od-neighbourhoods",
+    "od-h3": "od-h3",
+    "speeds": "speeds",
     "hotspots": "hotspots",
     "mode-share": "mode-share",
 }
+#: views whose cells are street x mode x hour x day type, so the mode/hour/day filters apply
+STREET_HOUR_VIEWS = ("segments", "speeds")
 PLANNER_TITLES = {
     "segments": gettext_lazy("Street volumes by mode and time"),
     "od": gettext_lazy("Trips between neighbourhoods"),
+    "od-h3": gettext_lazy("Trips between H3 cells"),
+    "speeds": gettext_lazy("Median speed per street"),
     "hotspots": gettext_lazy("Delay hotspots"),
     "mode-share": gettext_lazy("Mode share per neighbourhood"),
 }
@@ -162,6 +168,19 @@ def _legend(bounds: list[int], low: int) -> list[dict[str, Any]]:
     return out
 
 
+def _speed_classes(cells: list[dict[str, Any]], ctx: dict[str, Any]) -> None:
+    """Colour classes of the median speeds in km/h, the slowest streets darkest; slowest listed first."""
+    for c in cells:
+        c["speed_kmh"] = c["median_speed_mps"] * 3.6
+    speeds = [round(c["speed_kmh"]) for c in cells]
+    bounds = count_classes(speeds)
+    top = len(bounds) - 1
+    for c, kmh in zip(cells, speeds, strict=True):
+        c["cls"] = top - _class_of(kmh, bounds)
+    cells.sort(key=lambda c: (c["speed_kmh"], c["way_id"]))
+    ctx["legend"] = [{**item, "cls": top - item["cls"]} for item in _legend(bounds, min(speeds, default=0))]
+
+
 def planner_context(
     *, city: City, view: str, cells: list[dict[str, Any]], filters: SegmentFilterForm
 ) -> dict:
@@ -178,15 +197,27 @@ def planner_context(
         "n_published": len(cells),
     }
     hoods = dict(city.neighbourhoods.values_list("code", "name"))
-    if view == "segments":
+    ctx["street_filters"] = view in STREET_HOUR_VIEWS
+    if view in STREET_HOUR_VIEWS:
         cells = [c for c in cells if filters.keep(c)]
+        for c in cells:
+            c["mode_label"] = _mode(c["mode"])
+    if view == "segments":
         bounds = count_classes([c["count"] for c in cells])
         low = min((c["count"] for c in cells), default=0)
         for c in cells:
             c["cls"] = _class_of(c["count"], bounds)
-            c["mode_label"] = _mode(c["mode"])
         cells.sort(key=lambda c: -c["count"])
         ctx["legend"] = _legend(bounds, low)
+    elif view == "speeds":
+        _speed_classes(cells, ctx)
+    elif view == "od-h3":
+        for c in cells:
+            c["origin_at"], c["destination_at"] = (
+                services.h3_centre(c["origin"]),
+                services.h3_centre(c["destination"]),
+            )
+        cells.sort(key=lambda c: (-c["count"], c["origin"], c["destination"]))
     elif view == "hotspots":
         for c in cells:
             c["delay_min"] = c["median_delay_s"] / 60

@@ -169,7 +169,7 @@ def test_anonymous_is_sent_to_log_in(client, url):
     assert r.status_code == 302 and "login" in r["Location"]
 
 
-VIEWS = ["segments", "od", "hotspots", "mode-share"]
+VIEWS = ["segments", "od", "od-h3", "speeds", "hotspots", "mode-share"]
 
 
 @pytest.mark.parametrize("view", VIEWS)
@@ -192,7 +192,17 @@ def test_nav_links_by_role(client, users, manchester):
     assert 'href="/mobility/planner/"' in client.get("/mobility/").content.decode()
 
 
+def _cells(city):
+    """Two real H3 resolution-8 cells about 2 km apart in the city (trip ends as processing stores them)."""
+    from smartip.core.geo import h3_cell
+
+    lat, lon = city.center
+    return h3_cell(lat, lon, 8), h3_cell(lat + 0.02, lon, 8)
+
+
 def _people(manchester, n, way_ids, **kw):
+    origin, destination = _cells(manchester)
+    kw = {"origin": origin, "destination": destination} | kw
     return [person_trip(manchester, make_user(f"p{i}-{way_ids[0]}"), way_ids=way_ids, **kw) for i in range(n)]
 
 
@@ -259,7 +269,8 @@ def test_period_filter_goes_to_the_service_and_the_download_links(client, users,
     client.force_login(users["analyst"])
     inside = client.get(f"/mobility/planner/{view}/?since=2024-06-03&until=2024-06-03").content.decode()
     after = client.get(f"/mobility/planner/{view}/?since=2024-06-04").content.decode()
-    shown = "555555" if view in ("segments", "hotspots") else "Ancoats"
+    shown = {"segments": "555555", "speeds": "555555", "hotspots": "555555", "od-h3": _cells(manchester)[0]}
+    shown = shown.get(view, "Ancoats")
     assert shown in inside and shown not in after
     assert "since=2024-06-04T00%3A00%3A00%2B01%3A00" in after  # local midnight (BST), as the API expects
 
@@ -324,3 +335,55 @@ def test_planner_pages_take_a_fixed_number_of_queries(client, users, manchester,
             assert client.get(f"/mobility/planner/{view}/").status_code == 200
         sizes.append(len(queries))
     assert sizes[0] == sizes[1], sizes  # no query per published cell
+
+
+def _api_cells(client, city, kind, query=""):
+    r = client.get(f"/api/mobility/aggregates/{city.slug}/{kind}{query}")
+    assert r.status_code == 200, r.content
+    return r.json()["cells"]
+
+
+def test_speeds_page_shows_the_apis_published_cells_and_filters_them(client, users, manchester):
+    _people(manchester, 5, [777001])  # published
+    _people(manchester, 4, [777002])  # four people: suppressed, as in the API
+    _people(manchester, 6, [777003], mode="walk")
+    client.force_login(users["analyst"])
+    cells = _api_cells(client, manchester, "speeds")
+    assert {c["way_id"] for c in cells} == {777001, 777003}
+    body = client.get("/mobility/planner/speeds/").content.decode()
+    assert "777002" not in body and 'data-map="aggregates"' in body and "Published cells: 2," in body
+    for c in cells:  # every published cell is a table row with the API's figures
+        kmh = f"{c['median_speed_mps'] * 3.6:.1f}"
+        row = f"<td>{c['way_id']}</td><td>{'walking' if c['mode'] == 'walk' else 'cycling'}</td>"
+        assert row in body and f"<td>{kmh}</td><td>{c['n_people']}</td>" in body, c
+    assert "/api/mobility/aggregates/manchester/speeds?format=csv" in body
+    walking = client.get("/mobility/planner/speeds/?mode=walk", headers={"HX-Request": "true"})
+    text = walking.content.decode()
+    assert "<html" not in text and "777003" in text and "777001" not in text
+    assert 'name="hour"' in body and 'name="day_type"' in body  # the street filters are offered
+
+
+def test_od_h3_page_shows_the_apis_published_pairs(client, users, manchester):
+    import h3
+
+    origin, destination = _cells(manchester)
+    _people(manchester, 5, [1])
+    _people(manchester, 4, [2], origin=destination, destination=origin)  # suppressed pair
+    client.force_login(users["analyst"])
+    cells = _api_cells(client, manchester, "od-h3")
+    assert cells == [{"origin": origin, "destination": destination, "count": 5, "n_people": 5}]
+    body = client.get("/mobility/planner/od-h3/").content.decode()
+    lat, lon = h3.cell_to_latlng(origin)
+    assert f"<td><code>{origin}</code></td><td>{lat:.4f}, {lon:.4f}</td>" in body
+    assert f"<td><code>{destination}</code></td>" in body and "<td>5</td><td>5</td>" in body
+    assert body.count("<td><code>") == 2  # one row: the four-person pair is not shown
+    assert "Published pairs of H3 cells (resolution 8, about 0.7 km² each): 1," in body
+    assert 'data-map="aggregates"' in body and '"LineString"' in body
+    assert 'name="hour"' not in body  # street filters do not apply to trips between cells
+
+
+def test_new_planner_views_are_linked_from_every_planner_page(client, users, manchester):
+    client.force_login(users["admin"])
+    body = client.get("/mobility/planner/").content.decode()
+    for view, title in (("od-h3", "Trips between H3 cells"), ("speeds", "Median speed per street")):
+        assert f'href="/mobility/planner/{view}/"' in body and title in body

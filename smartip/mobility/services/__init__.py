@@ -20,6 +20,7 @@ from smartip.mobility.services.planner import (
     aggregates_geojson,
     can_see_aggregates,
     compute_aggregates,
+    h3_centre,
 )
 from smartip.mobility.services.processing import (
     enqueue_processing,
@@ -53,6 +54,7 @@ __all__ = [
     "failure_reason",
     "get_own_trace",
     "get_own_zone",
+    "h3_centre",
     "import_folder",
     "load_network",
     "matcher_for",

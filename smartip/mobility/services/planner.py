@@ -194,8 +194,6 @@ def aggregates_csv(kind: str, cells: list[dict[str, Any]]) -> str:
 def aggregates_geojson(*, city: City, kind: str, cells: list[dict[str, Any]]) -> dict[str, Any]:
     """Cells as GeoJSON features: street geometry for segment kinds, a line between cell or neighbourhood
     centres for OD pairs, the neighbourhood's polygon for mode share (null geometry when unknown)."""
-    import h3
-
     if kind in ("segments", "speeds", "hotspots"):
         network = StreetNetwork.objects.filter(city=city).order_by("-loaded_at", "-pk").first()
         shapes = dict(
@@ -205,7 +203,8 @@ def aggregates_geojson(*, city: City, kind: str, cells: list[dict[str, Any]]) ->
         )
         geometry = [shapes.get(c["way_id"]) for c in cells]
     elif kind == "od-h3":
-        geometry = [_line(h3.cell_to_latlng(c["origin"]), h3.cell_to_latlng(c["destination"])) for c in cells]
+        ends = [(h3_centre(c["origin"]), h3_centre(c["destination"])) for c in cells]
+        geometry = [_line(a, b) if a and b else None for a, b in ends]
     else:
         hoods = {n.code: n for n in city.neighbourhoods.all()}
         if kind == "mode-share":
@@ -218,6 +217,13 @@ def aggregates_geojson(*, city: City, kind: str, cells: list[dict[str, Any]]) ->
             {"type": "Feature", "geometry": g, "properties": c} for g, c in zip(geometry, cells, strict=True)
         ],
     }
+
+
+def h3_centre(cell: str) -> tuple[float, float] | None:
+    """(lat, lon) of an H3 cell's centre; None for a string that is not an H3 cell."""
+    import h3
+
+    return h3.cell_to_latlng(cell) if h3.is_valid_cell(cell) else None
 
 
 def _centre(hood: Any) -> tuple[float, float]:

@@ -47,7 +47,7 @@
   }
 
   function style(view, p) {
-    if (view === "segments") return { color: CLASS_COLOURS[p.cls] || "#bd0026", weight: 5, opacity: 0.9 };
+    if (view === "segments" || view === "speeds") return { color: CLASS_COLOURS[p.cls] || "#bd0026", weight: 5, opacity: 0.9 };
     if (view === "hotspots") return { color: "#bd0026", weight: 6, opacity: 0.9 };
     return { color: "#2166ac", weight: Math.min(12, 2 + Math.sqrt(p.count || 1)), opacity: 0.6 };
   }
