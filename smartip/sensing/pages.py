@@ -16,7 +16,7 @@ from smartip.accounts.models import User
 from smartip.accounts.permissions import has_role, is_city_staff
 from smartip.cities.models import City
 from smartip.core.errors import Invalid
-from smartip.sensing import aggregates, bands, calibration
+from smartip.sensing import aggregates, averaging, bands, calibration
 from smartip.sensing.models import QUANTITIES, HourlyAggregate, Observation, Sensor
 
 QC_BITS: tuple[tuple[int, str, object], ...] = (
@@ -106,6 +106,7 @@ class Bar:
     start: datetime
     value: float | None
     percent: float  # bar length relative to the chart's maximum
+    gap: str = ""  # why a period with some data has no mean (e.g. "incomplete: 12 of 24 hours")
 
 
 @dataclass(frozen=True)
@@ -116,7 +117,7 @@ class Chart:
 
     @property
     def has_data(self) -> bool:
-        return any(b.value is not None for b in self.bars)
+        return any(b.value is not None or b.gap for b in self.bars)
 
 
 def sensor_quantities(sensor: Sensor) -> list[str]:
@@ -125,50 +126,99 @@ def sensor_quantities(sensor: Sensor) -> list[str]:
     return [q for q in QUANTITIES if q in have]
 
 
-def _bars(points: list[tuple[datetime, str, float | None]]) -> list[Bar]:
-    top = max((v for _, _, v in points if v is not None), default=0.0)
+def _bars(points: list[tuple[datetime, str, float | None, str]]) -> list[Bar]:
+    top = max((v for _s, _l, v, _g in points if v is not None), default=0.0)
     return [
-        Bar(label, start, v, 0.0 if v is None or top <= 0 else round(max(v, 0.0) / top * 100, 1))
-        for start, label, v in points
+        Bar(label, start, v, 0.0 if v is None or top <= 0 else round(max(v, 0.0) / top * 100, 1), gap)
+        for start, label, v, gap in points
     ]
 
 
-def _mean(values: list[float]) -> float | None:
-    return float(np.mean(values)) if values else None
+def _gap(value: float | None, *, has_data: bool, count: int, total: int, per: str) -> str:
+    """Why a period that has some data shows no mean ("" when it has a mean or no data at all)."""
+    if value is not None or not has_data:
+        return ""
+    if per == "day":
+        return str(_("incomplete: %(count)s of %(total)s hours")) % {"count": count, "total": total}
+    return str(_("incomplete: %(count)s of %(total)s valid days")) % {"count": count, "total": total}
+
+
+@dataclass(frozen=True)
+class DailyWeekly:
+    """Daily means (≥ 18 of 24 valid hours) and weekly means (≥ 6 of 7 valid days) from ``first_day`` on."""
+
+    first_day: datetime
+    daily: np.ndarray
+    hours_per_day: np.ndarray
+    weekly: np.ndarray
+    days_per_week: np.ndarray
+
+
+def daily_weekly(by_hour: dict[datetime, float], first_day: datetime, n_weeks: int) -> DailyWeekly:
+    """The EU 75 % completeness rule on the calendar (UTC) day, then on the week of daily means.
+
+    ``first_day`` is a Monday 00:00; days are counted from it (averaging.daily_mean). A week's mean is the mean of
+    its valid daily means, valid with at least 75 % of its days (6 of 7) valid, so an incomplete day or week
+    shows as a gap instead of a mean of whatever hours happened to arrive.
+    """
+    n_days = n_weeks * 7
+    points = [(int((h - first_day).total_seconds() // 86400), v) for h, v in by_hour.items()]
+    points = [(d, v) for d, v in points if 0 <= d < n_days]
+    day_index = np.array([d for d, _v in points], dtype=np.int64)
+    values = np.array([v for _d, v in points], dtype=np.float64)
+    daily = averaging.daily_mean(values, day_index, n_days, min_hours=averaging.min_count(24))
+    hours = np.bincount(day_index, minlength=n_days)
+    week_index = np.arange(n_days) // 7
+    ok = np.isfinite(daily)
+    days_per_week = np.bincount(week_index[ok], minlength=n_weeks)
+    sums = np.bincount(week_index[ok], weights=daily[ok], minlength=n_weeks)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        weekly = np.where(days_per_week >= averaging.min_count(7), sums / days_per_week, np.nan)
+    return DailyWeekly(first_day, daily, hours, weekly, days_per_week)
+
+
+def _value(x: float) -> float | None:
+    return None if np.isnan(x) else float(x)
 
 
 def sensor_charts(sensor: Sensor, quantity: str, *, now: datetime) -> list[Chart]:
-    """Last 24 hourly means, last 7 daily means and last 8 weekly means (UTC; means of valid hours)."""
+    """Last 24 hourly means, last 7 daily means and last 8 weekly means (UTC), with the 75 % completeness rule."""
     unit = QUANTITIES[quantity].unit
     end_hour = aggregates.hour_floor(now)
-    first = end_hour - timedelta(weeks=CHART_WEEKS)
+    today = end_hour.replace(hour=0)
+    monday = today - timedelta(days=today.weekday())
+    first_day = monday - timedelta(weeks=CHART_WEEKS - 1)
     rows = HourlyAggregate.objects.valid().filter(
-        sensor=sensor, quantity=quantity, hour__gt=first, hour__lte=end_hour
+        sensor=sensor, quantity=quantity, hour__gte=first_day, hour__lte=end_hour
     )
     by_hour = dict(rows.values_list("hour", "mean"))
     hours = [end_hour - timedelta(hours=i) for i in range(CHART_HOURS - 1, -1, -1)]
-    hour_points = [(h, f"{h:%H}:00", by_hour.get(h)) for h in hours]
-    by_day: dict[datetime, list[float]] = defaultdict(list)
-    by_week: dict[datetime, list[float]] = defaultdict(list)
-    for h, v in by_hour.items():
-        day = h.replace(hour=0)
-        by_day[day].append(v)
-        by_week[day - timedelta(days=day.weekday())].append(v)
-    today = end_hour.replace(hour=0)
-    days = [today - timedelta(days=i) for i in range(CHART_DAYS - 1, -1, -1)]
-    monday = today - timedelta(days=today.weekday())
-    weeks = [monday - timedelta(weeks=i) for i in range(CHART_WEEKS - 1, -1, -1)]
+    hour_points = [(h, f"{h:%H}:00", by_hour.get(h), "") for h in hours]
+    dw = daily_weekly(by_hour, first_day, CHART_WEEKS)
+    day_points = []
+    for i in range(CHART_DAYS - 1, -1, -1):
+        d = today - timedelta(days=i)
+        k = (d - first_day).days
+        value = _value(dw.daily[k])
+        n_hours = int(dw.hours_per_day[k])
+        gap = _gap(value, has_data=n_hours > 0, count=n_hours, total=24, per="day")
+        day_points.append((d, f"{d:%a %d}", value, gap))
+    week_points = []
+    for w in range(CHART_WEEKS):
+        start = first_day + timedelta(weeks=w)
+        value = _value(dw.weekly[w])
+        has_data = bool(dw.hours_per_day[w * 7 : w * 7 + 7].any())
+        gap = _gap(value, has_data=has_data, count=int(dw.days_per_week[w]), total=7, per="week")
+        week_points.append((start, f"{start:%d %b}", value, gap))
     return [
         Chart(str(_("Last 24 hours (hourly means, UTC)")), unit, _bars(hour_points)),
         Chart(
-            str(_("Last 7 days (daily means)")),
-            unit,
-            _bars([(d, f"{d:%a %d}", _mean(by_day.get(d, []))) for d in days]),
+            str(_("Last 7 days (daily means of days with at least 18 of 24 hours)")), unit, _bars(day_points)
         ),
         Chart(
-            str(_("Last 8 weeks (weekly means)")),
+            str(_("Last 8 weeks (weekly means of weeks with at least 6 of 7 valid days)")),
             unit,
-            _bars([(w, f"{w:%d %b}", _mean(by_week.get(w, []))) for w in weeks]),
+            _bars(week_points),
         ),
     ]
 
