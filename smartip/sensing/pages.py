@@ -279,10 +279,24 @@ def neighbourhood_rows(city: City, *, at: datetime | None = None) -> list[HoodRo
 # ----------------------------------------------------------------------------------------------- calibration
 
 
+#: hours each series is averaged to before the EPA comparison: PM targets assume 24-h means, gases 1-h means
+COLOCATION_AVERAGING_H = {"pm25": 24, "pm10": 24}
+
+
+@dataclass(frozen=True)
+class ColocationReport:
+    result: calibration.ColocationResult
+    averaging_h: int  # 24: UTC calendar-day means (≥ 18 of 24 hourly means each); 1: the hourly means
+
+
 def colocation(
     *, sensor: Sensor, reference: Sensor, pollutant: str, start: datetime, end: datetime
-) -> calibration.ColocationResult:
-    """EPA co-location metrics of ``sensor`` against ``reference`` on their common valid hourly means."""
+) -> ColocationReport:
+    """EPA co-location metrics of ``sensor`` against ``reference`` at the targets' averaging time.
+
+    PM: both series averaged to UTC calendar-day means with the 75 % rule (averaging.daily_mean, 18 of 24 valid
+    hourly means), then paired by day; gases: the common valid hourly means (EPA/600/R-20/280).
+    """
     if not reference.is_reference:
         raise Invalid(f"{reference.name} is not a reference station", field="reference")
     if sensor.pk == reference.pk:
@@ -295,7 +309,19 @@ def colocation(
     series: dict[int, dict[datetime, float]] = defaultdict(dict)
     for sensor_id, hour, mean in rows.values_list("sensor_id", "hour", "mean"):
         series[sensor_id][hour] = mean
-    common = sorted(set(series[sensor.pk]) & set(series[reference.pk]))
-    return calibration.evaluate_colocation(
-        [series[sensor.pk][h] for h in common], [series[reference.pk][h] for h in common], pollutant
-    )
+    averaging_h = COLOCATION_AVERAGING_H.get(pollutant, 1)
+    if averaging_h == 24:
+        n_days = -(-(end - start) // timedelta(days=1))
+        x_sensor, x_reference = (_day_means(series[s.pk], start, n_days) for s in (sensor, reference))
+    else:
+        common = sorted(set(series[sensor.pk]) & set(series[reference.pk]))
+        x_sensor = np.array([series[sensor.pk][h] for h in common])
+        x_reference = np.array([series[reference.pk][h] for h in common])
+    return ColocationReport(calibration.evaluate_colocation(x_sensor, x_reference, pollutant), averaging_h)
+
+
+def _day_means(by_hour: dict[datetime, float], start: datetime, n_days: int) -> np.ndarray:
+    """Means of the days from ``start`` (NaN where fewer than 18 of 24 hourly means are valid)."""
+    day_index = np.array([(h - start) // timedelta(days=1) for h in by_hour], dtype=np.int64)
+    values = np.array(list(by_hour.values()), dtype=np.float64)
+    return averaging.daily_mean(values, day_index, n_days, min_hours=averaging.min_count(24))

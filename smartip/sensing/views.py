@@ -284,7 +284,7 @@ def calibration_report(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         by_pk = {s.pk: s for s in sensors + references}
         try:
-            result = pages.colocation(
+            report = pages.colocation(
                 sensor=by_pk[data["sensor"]],
                 reference=by_pk[data["reference"]],
                 pollutant=data["pollutant"],
@@ -295,7 +295,12 @@ def calibration_report(request: HttpRequest) -> HttpResponse:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
             status = exc.status
         else:
-            ctx.update(result=result, sensor=by_pk[data["sensor"]], reference=by_pk[data["reference"]])
+            ctx.update(
+                result=report.result,
+                averaging_h=report.averaging_h,
+                sensor=by_pk[data["sensor"]],
+                reference=by_pk[data["reference"]],
+            )
     elif form.is_bound:
         status = 400
     return _render(request, "sensing/calibration.html", "sensing/_calibration_result.html", ctx, status)

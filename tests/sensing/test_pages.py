@@ -282,26 +282,33 @@ def test_neighbourhood_comparison(as_user, manchester, hoods):
 
 
 def test_calibration_report_matches_evaluate_colocation(as_user, users, manchester, hoods):
+    """PM: both series are averaged to complete UTC days (≥ 18 of 24 hours) before evaluate_colocation."""
     citizen = add_sensor(manchester, hoods, "Garden")
     station = add_sensor(manchester, hoods, "Station", is_reference=True, is_home_hosted=False)
     rng = np.random.default_rng(3)
-    ref = rng.uniform(5, 40, 60)
-    raw = 1.4 * ref + 2.0 + rng.normal(0, 2, 60)
-    put_hours(station, "pm25", list(ref))
-    put_hours(citizen, "pm25", list(raw))
+    end = now_hour().replace(hour=0) - timedelta(hours=1)  # last hour of yesterday: 8 whole days
+    ref = rng.uniform(5, 40, 24 * 8)
+    raw = 1.4 * ref + 2.0 + rng.normal(0, 2, ref.size)
+    put_hours(station, "pm25", list(ref), end=end)
+    put_hours(citizen, "pm25", list(raw[:-7]), end=end - timedelta(hours=7))  # its last day has 17 hours
     day = timezone.now().date()
     query = {
         "sensor": citizen.pk,
         "reference": station.pk,
         "pollutant": "pm25",
-        "start": (day - timedelta(days=5)).isoformat(),
+        "start": (day - timedelta(days=8)).isoformat(),
         "end": (day + timedelta(days=1)).isoformat(),
     }
     response = as_user(users["analyst"]).get("/air/calibration/", query)
     assert response.status_code == 200
-    expected = calibration.evaluate_colocation(raw, ref, "pm25")
+    ref_days = ref.reshape(8, 24).mean(axis=1)
+    raw_days = raw.reshape(8, 24).mean(axis=1)
+    expected = calibration.evaluate_colocation(raw_days[:7], ref_days[:7], "pm25")
+    result = response.context["result"]
+    assert result.n == 7 and result.slope == pytest.approx(expected.slope)
     html = response.content.decode()
     assert f"{expected.slope:.3f}" in html and f"{expected.r2:.3f}" in html
+    assert "Paired 24-hour means of pm25: 7" in html and "at least 18 of 24 hourly means" in html
     assert ("PASS" if expected.passed else "FAIL") in html
     assert not expected.passed  # slope 1.4 is outside the EPA 0.65–1.35 target
     bad = as_user(users["analyst"]).get("/air/calibration/", {**query, "reference": citizen.pk})
@@ -343,7 +350,8 @@ def test_demo_city_pages_and_alerts(as_user, manchester, hoods):
             "end": (day + timedelta(days=1)).isoformat(),
         },
     )
-    assert report.status_code == 200 and report.context["result"].n > 24
+    assert report.status_code == 200 and report.context["averaging_h"] == 24
+    assert report.context["result"].n >= 5  # complete UTC days of the demo week (PM: 24-hour means)
     worst = max(rows, key=lambda r: r.band.number if r.band else 0)
     subscribe(user=users["resident1"], city=manchester, sensor=worst.sensor, threshold_band=worst.band.number)
     check_alerts(city=manchester, now=timezone.now())
