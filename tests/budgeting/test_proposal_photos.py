@@ -3,6 +3,7 @@ too large or not an image is refused on the field `photos` before anything is st
 file); thumbnails shown on the proposals page and, once the proposal is a project, on the process page."""
 
 import io
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -100,7 +101,8 @@ def test_proposal_form_is_multipart_with_a_labelled_photo_input(process, users, 
 def test_photos_through_the_form_are_stored_without_metadata(process, users, as_user, settings):
     client = as_user(users["citizen"])
     response = client.post(
-        url(process, "proposals/new/"), _form(process, photos=[upload("a.jpg"), upload("b.jpg")])
+        url(process, "proposals/new/"),
+        _form(process, photos=[upload("my-street.jpg"), upload("my-house.jpg")]),
     )
     assert response.status_code == 302, response.content.decode()[:2000]
     proposal = Proposal.objects.get()
@@ -114,7 +116,9 @@ def test_photos_through_the_form_are_stored_without_metadata(process, users, as_
         assert (photo.width, photo.height) == (640, 480)
         thumb = Image.open(photo.thumbnail.path)
         assert max(thumb.size) <= 320 and not dict(thumb.getexif())
-        assert "a.jpg" not in photo.image.name and "b.jpg" not in photo.image.name  # uuid names
+        # random names: nothing of the sender's file name, a uuid for image and thumbnail alike
+        assert re.fullmatch(r"[0-9a-f]{32}\.jpg", Path(photo.image.name).name)
+        assert Path(photo.thumbnail.name).name == Path(photo.image.name).name
     audit = ProcessAudit.objects.get(action="proposal_submitted")
     assert audit.details == {"proposal": proposal.pk, "photos": 2}
     page = client.get(url(process, "proposals/")).content.decode()
