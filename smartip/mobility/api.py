@@ -36,6 +36,7 @@ _BATCH_DOC = {
             "application/json": {
                 "example": {
                     "batch_id": "2024-06-01T08:00:00Z-1",
+                    "session_id": "ride-2024-06-01T08:00:00Z",
                     "city": "manchester",
                     "consent": True,
                     "purpose": "improve cycling routes",
@@ -53,7 +54,9 @@ _BATCH_DOC = {
 @router.post("/batches", response={201: BatchOut, 200: BatchOut}, openapi_extra=_BATCH_DOC)
 def post_batch(request: HttpRequest) -> Status:
     """A phone batch sent with the phone's device key; a retry with the same batch_id answers 200 and stores
-    nothing again."""
+    nothing again. Optional `session_id`: the batches of one recording session (same person) extend one trace,
+    without fixes at times it already has, and the trace is processed again; a session whose trace was deleted
+    answers 409 (field session_id). Without it, each batch is a trace of its own."""
     try:
         payload = json.loads(request.body or b"null")
     except RequestDataTooBig:

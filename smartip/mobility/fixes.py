@@ -112,6 +112,17 @@ def concat(parts: list[Fixes]) -> Fixes:
     return from_columns(*cols)
 
 
+def append_new(stored: Fixes, incoming: Fixes) -> tuple[Fixes, int]:
+    """`stored` plus the `incoming` fixes at times (to the millisecond, the storage precision) it does not have
+    yet, in time order; and how many were added. A fix sent twice (a batch overlapping the previous one) keeps
+    its first copy."""
+    merged = concat([stored, incoming])
+    _, first = np.unique(np.round(merged.t_s * 1000.0).astype(np.int64), return_index=True)
+    # `concat` sorts stably, so on equal times a stored fix comes first and is the one kept
+    kept = merged.take(first)
+    return kept, len(kept) - len(stored)
+
+
 def encode(fixes: Fixes) -> bytes:
     """Compact storage encoding (see module docstring)."""
     t_ms = np.round(fixes.t_s * 1000.0).astype("<i8")

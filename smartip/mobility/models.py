@@ -158,6 +158,33 @@ class TraceBatch(models.Model):
         return f"batch {self.batch_id}"
 
 
+class TraceSession(models.Model):
+    """A phone's recording session: every batch the owner sends with the same `session_id` extends one trace.
+
+    The row outlives its trace (`trace` becomes NULL when the owner deletes it), so a phone still sending
+    batches of a deleted session is refused instead of silently starting the trace again. It holds no
+    position. `trim_seed` makes reprocessing after each batch draw the same trimmed trip ends again (fresh
+    draws, averaged, would undo the trimming).
+    """
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    session_id = models.CharField(max_length=100)
+    device_key = models.ForeignKey("accounts.ApiKey", null=True, on_delete=models.SET_NULL, related_name="+")
+    trace = models.OneToOneField(
+        Trace, null=True, blank=True, on_delete=models.SET_NULL, related_name="session"
+    )
+    trim_seed = models.BigIntegerField()
+    started_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "session_id"], name="trace_session_once_per_owner")
+        ]
+
+    def __str__(self) -> str:
+        return f"session {self.session_id}"
+
+
 class PrivacyZone(models.Model):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="privacy_zones"

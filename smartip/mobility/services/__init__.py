@@ -1,7 +1,8 @@
 """Mobility workflows, one module per meaning; every public name is importable from here, so callers write
 `from smartip.mobility import services` and `services.upload_trace(...)` whatever module holds it.
 
-- upload: consent, city check, privacy zones before storage, idempotent phone batches
+- upload: consent, city check, privacy zones before storage, fixes appended to a stored trace
+- batches: idempotent phone batches, and recording sessions that extend one trace
 - processing: the pipeline and map matching as a queued job, with the trace's processing status
 - traces / zones: the owner's traces (export, delete) and privacy zones
 - networks: street networks from OpenStreetMap extracts
@@ -9,6 +10,7 @@
 - imports: bulk import of trace folders (CLI)
 """
 
+from smartip.mobility.services.batches import BatchResult, upload_batch
 from smartip.mobility.services.common import H3_RES, MATCH_MODE, min_people
 from smartip.mobility.services.imports import IMPORT_SUFFIXES, import_folder
 from smartip.mobility.services.networks import load_network
@@ -31,7 +33,7 @@ from smartip.mobility.services.processing import (
     run_processing,
 )
 from smartip.mobility.services.traces import delete_trace, export_trace, get_own_trace, my_traces
-from smartip.mobility.services.upload import BatchResult, read_upload, upload_batch, upload_trace
+from smartip.mobility.services.upload import append_fixes, read_upload, upload_trace
 from smartip.mobility.services.zones import create_zone, delete_zone, get_own_zone, update_zone
 
 __all__ = [
@@ -42,6 +44,7 @@ __all__ = [
     "MATCH_MODE",
     "BatchResult",
     "aggregates_csv",
+    "append_fixes",
     "aggregates_for",
     "aggregates_geojson",
     "can_see_aggregates",

@@ -146,9 +146,18 @@ def matcher_for(city: City) -> Any:
 def process_trace(*, trace: Trace, rng: random.Random | None = None) -> Trace | None:
     """(Re)derive stay points, trips, triplegs and matched segments of a trace, replacing the old derived rows
     in one transaction, and mark it done; None when the trace was deleted meanwhile."""
-    derived = derive(trace=trace, rng=rng or random.Random(secrets.randbits(64)))
+    derived = derive(trace=trace, rng=rng or _trim_rng(trace))
     with transaction.atomic():
         return trace if store(trace=trace, derived=derived) else None
+
+
+def _trim_rng(trace: Trace) -> random.Random:
+    """The draws of the trimmed trip ends: fixed per phone session (its trace is processed again after every
+    batch, and trip k must get the same trim each time), fresh otherwise (a trace is processed once)."""
+    from smartip.mobility.models import TraceSession
+
+    seed = TraceSession.objects.filter(trace=trace).values_list("trim_seed", flat=True).first()
+    return random.Random(secrets.randbits(64) if seed is None else seed)
 
 
 def derive(*, trace: Trace, rng: random.Random) -> Derived:

@@ -1,21 +1,20 @@
-"""Storing traces: consent and city checks, privacy zones applied before anything reaches the database, phone
-batches that are idempotent per `batch_id`. Processing is queued after the commit (see `processing`)."""
+"""Storing traces: consent and city checks, privacy zones applied before anything reaches the database, and
+fixes appended to a stored trace (phone sessions, see `batches`). Processing is queued after the commit (see
+`processing`)."""
 
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
-from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
-from smartip.accounts.models import ApiKey, User
+from smartip.accounts.models import User
 from smartip.cities.models import City
-from smartip.core.errors import Forbidden, Invalid, gettext_noop
-from smartip.mobility.fixes import Fixes, drop_in_zones
-from smartip.mobility.models import PrivacyZone, Trace, TraceBatch
+from smartip.core.errors import Invalid, gettext_noop
+from smartip.mobility.fixes import Fixes, append_new, drop_in_zones
+from smartip.mobility.models import PrivacyZone, Trace
 from smartip.mobility.services.common import setting, utc
 from smartip.mobility.services.processing import enqueue_processing
 
@@ -122,52 +121,44 @@ def upload_trace(
     return trace
 
 
-@dataclass(frozen=True)
-class BatchResult:
-    trace: Trace
-    created: bool
+def append_fixes(
+    *, trace: Trace, city: City, fixes: Fixes, consent: bool, purpose: str, process: bool = True
+) -> int:
+    """Add to a stored trace the fixes it does not have yet (same time to the millisecond: kept once), in time
+    order, after dropping those inside the owner's privacy zones; the trace is processed again when any was
+    added. The caller holds the trace's row lock (`select_for_update`). Returns the number of fixes added.
 
-
-def upload_batch(*, raw_key: str | None, payload: Any, process: bool = True) -> BatchResult:
-    """A phone batch sent with a device key: `{"batch_id", "city", "consent", "purpose", "fixes": [...]}`.
-
-    Idempotent per owner and `batch_id`: a retry returns the trace stored the first time (`created=False`).
+    Unlike a new trace, a batch wholly inside privacy zones is fine here (the phone came home): it adds nothing.
     """
-    from smartip.accounts.auth import user_for_key
-    from smartip.accounts.models import hash_key
-    from smartip.cities.services import get_city
-    from smartip.mobility.readers.batch import read_batch
+    from smartip.mobility.readers._common import MAX_FIXES
 
-    owner = user_for_key(raw_key)
-    key = ApiKey.objects.filter(key_hash=hash_key(raw_key.strip())).first() if raw_key else None
-    if owner is None or key is None or key.kind != "device":
-        raise Forbidden("send the phone's device key in X-API-Key", field="X-API-Key")
-    if not isinstance(payload, dict):
-        raise Invalid("batch must be a JSON object", field="body")
-    batch_id = payload.get("batch_id")
-    if not isinstance(batch_id, str) or not (0 < len(batch_id) <= 100):
-        raise Invalid("batch_id: a string of 1 to 100 characters is required", field="batch_id")
-    previous = TraceBatch.objects.filter(owner=owner, batch_id=batch_id).select_related("trace").first()
-    if previous is not None:
-        return BatchResult(previous.trace, False)
-    if not isinstance(payload.get("city"), str):
-        raise Invalid("city: the city's slug is required", field="city")
-    city = get_city(payload["city"])
-    fixes = read_batch(payload)
-    try:
-        with transaction.atomic():
-            trace = upload_trace(
-                owner=owner,
-                city=city,
-                fixes=fixes,
-                source_format="batch",
-                consent=payload.get("consent") is True,
-                purpose=str(payload.get("purpose") or ""),
-                name=f"phone batch {batch_id}",
-                process=process,
-            )
-            TraceBatch.objects.create(owner=owner, device_key=key, batch_id=batch_id, trace=trace)
-    except IntegrityError:  # a concurrent retry won the race
-        previous = TraceBatch.objects.select_related("trace").get(owner=owner, batch_id=batch_id)
-        return BatchResult(previous.trace, False)
-    return BatchResult(trace, True)
+    _check_consent(consent, purpose)
+    if trace.city_id != city.pk:
+        raise Invalid(
+            gettext_noop("this session's trace is in %(city)s: send its batches with that city"),
+            field="city",
+            city=trace.city.slug,
+        )
+    _check_in_city(fixes, city)
+    zones = [z.as_tuple() for z in PrivacyZone.objects.filter(owner=trace.owner_id)]
+    kept = drop_in_zones(fixes, zones)
+    merged, added = append_new(trace.fixes, kept)
+    if len(merged) > MAX_FIXES:
+        raise Invalid(
+            gettext_noop("the session's trace would exceed %(limit)s fixes: start a new session_id"),
+            field="session_id",
+            limit=MAX_FIXES,
+        )
+    changes: dict[str, object] = {"n_dropped_in_zones": F("n_dropped_in_zones") + (len(fixes) - len(kept))}
+    if added:
+        changes |= {
+            "fixes_blob": merged.to_bytes(),
+            "n_fixes": len(merged),
+            "started_at": utc(merged.t_s[0]),
+            "finished_at": utc(merged.t_s[-1]),
+        }
+    Trace.objects.filter(pk=trace.pk).update(**changes)
+    trace.refresh_from_db()
+    if added and process:
+        enqueue_processing(trace=trace)
+    return added
