@@ -29,6 +29,23 @@ HUMIDITY_CORRECTION: dict[str, str] = {
     "SPS30": "kohler",  # no published EPA-style correction in the reference: κ-Köhler, κ fitted locally
 }
 
+#: PM quantities each method applies to: the EPA correction was fitted on PM2.5 only; κ-Köhler is size-agnostic
+CORRECTED_QUANTITIES: dict[str, tuple[str, ...]] = {
+    "kohler": ("pm1", "pm25", "pm4", "pm10"),
+    "epa-2022": ("pm25",),
+}
+
+
+def correction_method(sensor_model: str, quantity: str) -> str | None:
+    """The humidity correction applied to ``quantity`` of this sensor model, or None (not a low-cost optical PM)."""
+    method = HUMIDITY_CORRECTION.get(sensor_model.upper())
+    return method if method and quantity in CORRECTED_QUANTITIES[method] else None
+
+
+def correction_label(method: str, kappa: float = KAPPA_LITERATURE) -> str:
+    """How the method is named in exports (``kohler-k0.40``, ``epa-2022``)."""
+    return f"kohler-k{kappa:.2f}" if method == "kohler" else method
+
 
 @dataclass(frozen=True)
 class Target:

@@ -2,7 +2,8 @@
 
 * :func:`parse_range` checks the asked range (ISO 8601, end after start, at most MAX_RANGE_DAYS) and names the
   wrong field. * :func:`csv_lines` / :func:`parquet_bytes` write the readings (time, quantity, value, unit,
-  qc_flags: flagged readings are included, never silently dropped). * :func:`air_quality_observed` and
+  qc_flags: flagged readings are included, never silently dropped; for the PM of low-cost optical sensors also
+  ``value_rh_corrected`` and ``rh_correction``, see :class:`HumidityCorrector`). * :func:`air_quality_observed` and
   :func:`noise_level_observed` give NGSI-LD *normalized* entities (Property / GeoProperty wrappers) of the
   AirQualityObserved and NoiseLevelObserved models, one per hour with data. Positions are the shown (rounded)
   ones, never a host's exact address.
@@ -20,14 +21,25 @@ import numpy as np
 from django.utils.dateparse import parse_date, parse_datetime
 
 from smartip.core.errors import Invalid
-from smartip.sensing import aqi
+from smartip.sensing import aqi, calibration, qc
 from smartip.sensing.models import QUANTITIES, HourlyAggregate, Observation, Sensor
 
 MAX_RANGE_DAYS = 92
 SDM_CONTEXT = (
     "https://raw.githubusercontent.com/smart-data-models/dataModel.Environment/master/context.jsonld"
 )
-CSV_HEADER = ("sensor_id", "time", "quantity", "value", "unit", "qc_flags")
+CSV_HEADER = (
+    "sensor_id",
+    "time",
+    "quantity",
+    "value",
+    "unit",
+    "qc_flags",
+    "value_rh_corrected",
+    "rh_correction",
+)
+#: a humidity reading pairs with a PM reading at most this far apart (or half the sensor's interval, if longer)
+RH_PAIR_MIN_S = 30.0
 #: our quantity → AirQualityObserved attribute and UN/CEFACT unit code (GQ = µg/m³, CEL = °C)
 SDM_AIR: dict[str, tuple[str, str | None]] = {
     "pm1": ("pm1", "GQ"),
@@ -83,6 +95,54 @@ def _readings(sensor: Sensor, start: datetime, end: datetime) -> Iterator[tuple[
     )
 
 
+class HumidityCorrector:
+    """The sensor model's humidity correction (calibration.humidity_correction) of single PM readings.
+
+    Each PM reading is paired with the same node's humidity reading nearest in time, within half the sensor's
+    interval (at least RH_PAIR_MIN_S); humidity readings out of range are not used. κ-Köhler uses the
+    literature κ (calibration.KAPPA_LITERATURE) until a locally fitted κ is stored. Readings without a paired
+    humidity, and quantities the method does not cover, get no corrected value. Raw values stay as they are.
+    """
+
+    def __init__(self, sensor: Sensor, start: datetime, end: datetime) -> None:
+        self.model = sensor.model
+        self.tolerance_s = max(sensor.interval_s / 2, RH_PAIR_MIN_S)
+        self.enabled = any(calibration.correction_method(sensor.model, q) for q in QUANTITIES)
+        self.seconds = np.zeros(0)
+        self.rh = np.zeros(0)
+        if self.enabled:
+            pad = timedelta(seconds=self.tolerance_s)
+            rows = (
+                Observation.objects.for_sensor(sensor)
+                .between(start - pad, end + pad)
+                .filter(quantity="humidity")
+                .order_by("time")
+                .values_list("time", "value", "qc_flags")
+            )
+            good = [(t.timestamp(), v) for t, v, f in rows if not f & int(qc.RANGE | qc.MISSING)]
+            self.seconds = np.array([t for t, _v in good], dtype=np.float64)
+            self.rh = np.array([v for _t, v in good], dtype=np.float64)
+
+    def rh_at(self, time: datetime) -> float | None:
+        """The nearest humidity reading within the tolerance, or None."""
+        if self.seconds.size == 0:
+            return None
+        t = time.timestamp()
+        i = int(np.searchsorted(self.seconds, t))
+        near = [j for j in (i - 1, i) if 0 <= j < self.seconds.size]
+        j = min(near, key=lambda k: abs(self.seconds[k] - t))
+        return float(self.rh[j]) if abs(self.seconds[j] - t) <= self.tolerance_s else None
+
+    def correct(self, quantity: str, time: datetime, value: float) -> tuple[float | None, str]:
+        """(corrected value, method label) or (None, "") when there is no correction for this reading."""
+        method = calibration.correction_method(self.model, quantity) if self.enabled else None
+        rh = self.rh_at(time) if method else None
+        if method is None or rh is None:
+            return None, ""
+        corrected = calibration.humidity_correction(self.model, np.array([value]), np.array([rh]))
+        return float(corrected[0]), calibration.correction_label(method)
+
+
 def csv_lines(sensor: Sensor, start: datetime, end: datetime) -> Iterator[str]:
     """CSV text line by line (header first), for a streaming response."""
     buf = io.StringIO()
@@ -96,8 +156,10 @@ def csv_lines(sensor: Sensor, start: datetime, end: datetime) -> Iterator[str]:
 
     writer.writerow(CSV_HEADER)
     yield flush()
+    corrector = HumidityCorrector(sensor, start, end)
     for quantity, time, value, flags in _readings(sensor, start, end):
         unit = QUANTITIES[quantity].unit if quantity in QUANTITIES else ""
+        corrected, method = corrector.correct(quantity, time, value)
         writer.writerow(
             (
                 sensor.pk,
@@ -106,6 +168,8 @@ def csv_lines(sensor: Sensor, start: datetime, end: datetime) -> Iterator[str]:
                 repr(value),
                 unit,
                 flags,
+                "" if corrected is None else repr(corrected),
+                method,
             )
         )
         yield flush()
@@ -117,6 +181,8 @@ def parquet_bytes(sensor: Sensor, start: datetime, end: datetime) -> bytes:
     import pyarrow.parquet as pq
 
     rows = list(_readings(sensor, start, end))
+    corrector = HumidityCorrector(sensor, start, end)
+    corrections = [corrector.correct(q, t, v) for q, t, v, _f in rows]
     table = pa.table(
         {
             "sensor_id": pa.array([sensor.pk] * len(rows), pa.int64()),
@@ -127,6 +193,8 @@ def parquet_bytes(sensor: Sensor, start: datetime, end: datetime) -> bytes:
                 [QUANTITIES[r[0]].unit if r[0] in QUANTITIES else "" for r in rows], pa.string()
             ),
             "qc_flags": pa.array([r[3] for r in rows], pa.uint16()),
+            "value_rh_corrected": pa.array([c[0] for c in corrections], pa.float64()),
+            "rh_correction": pa.array([c[1] or None for c in corrections], pa.string()),
         }
     )
     out = io.BytesIO()

@@ -223,6 +223,41 @@ def sensor_charts(sensor: Sensor, quantity: str, *, now: datetime) -> list[Chart
     ]
 
 
+@dataclass(frozen=True)
+class CorrectedHour:
+    """The newest hour's mean corrected for humidity (calibration.humidity_correction on the hourly means)."""
+
+    hour: datetime
+    raw: float
+    rh_percent: float
+    corrected: float
+    method: str  # calibration.HUMIDITY_CORRECTION value: "kohler" or "epa-2022"
+    kappa: float
+
+
+def corrected_latest(
+    sensor: Sensor, quantity: str, *, now: datetime, lookback: timedelta = timedelta(hours=48)
+) -> CorrectedHour | None:
+    """For the PM of low-cost optical sensors: the newest hour with valid means of ``quantity`` and humidity."""
+    method = calibration.correction_method(sensor.model, quantity)
+    if method is None:
+        return None
+    end = aggregates.hour_floor(now)
+    rows = HourlyAggregate.objects.valid().filter(
+        sensor=sensor, quantity__in=[quantity, "humidity"], hour__gt=end - lookback, hour__lte=end
+    )
+    by_quantity: dict[str, dict[datetime, float]] = defaultdict(dict)
+    for q, hour, mean in rows.values_list("quantity", "hour", "mean"):
+        by_quantity[q][hour] = mean
+    both = set(by_quantity[quantity]) & set(by_quantity["humidity"])
+    if not both:
+        return None
+    hour = max(both)
+    raw, rh = by_quantity[quantity][hour], by_quantity["humidity"][hour]
+    corrected = float(calibration.humidity_correction(sensor.model, np.array([raw]), np.array([rh]))[0])
+    return CorrectedHour(hour, raw, rh, corrected, method, calibration.KAPPA_LITERATURE)
+
+
 # ----------------------------------------------------------------------------------------------- QC
 
 

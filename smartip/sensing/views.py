@@ -130,6 +130,7 @@ def sensor_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "quantity": quantity,
         "quantity_name": QUANTITIES[quantity].name,
         "charts": pages.sensor_charts(sensor, quantity, now=now),
+        "corrected": pages.corrected_latest(sensor, quantity, now=now),
         "qc": pages.qc_summary(sensor, now=now),
         "alert_form": AlertForm(band_choices=_band_choices(city)) if request.user.is_authenticated else None,
         "export_start": (now - timedelta(days=1)).strftime("%Y-%m-%dT%H:00"),
