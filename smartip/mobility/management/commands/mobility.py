@@ -6,6 +6,21 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
 from smartip.core.cli import print_json, run_action, table
+from smartip.mobility.matching.matcher import MODE_COSTING, UNMATCHED_MODES
+
+
+def _street_mode(value: str) -> str:
+    """argparse type of --mode: a mode matched to streets; train and unknown modes are refused with why."""
+    import argparse
+
+    if value in UNMATCHED_MODES:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not supported: rail matching needs rail lines and the street network has none "
+            f"(choose from {', '.join(MODE_COSTING)})"
+        )
+    if value not in MODE_COSTING:
+        raise argparse.ArgumentTypeError(f"unknown mode {value!r} (choose from {', '.join(MODE_COSTING)})")
+    return value
 
 
 class Command(BaseCommand):
@@ -25,7 +40,12 @@ class Command(BaseCommand):
         match.add_argument("file")
         match.add_argument("--network", required=True)
         match.add_argument(
-            "--mode", default="car", choices=["walk", "bicycle", "bus", "tram", "car", "train"]
+            "--mode",
+            default="car",
+            type=_street_mode,
+            metavar="{" + ",".join(MODE_COSTING) + "}",
+            help="travel mode whose routing costs the matcher uses (default car); train is not supported: rail "
+            "matching needs rail lines, and the network holds streets only",
         )
         match.add_argument("--json", action="store_true", help="(the output is GeoJSON either way)")
         net = sub.add_parser(
@@ -64,6 +84,8 @@ class Command(BaseCommand):
             f"{summary['fixes']} fixes kept, {len(summary['staypoints'])} stay points, "
             f"{len(summary['trips'])} trips\n"
         )
+        if summary["staypoints"]:
+            self.stdout.write(table(_staypoint_rows(result.staypoints), STAYPOINT_HEADER) + "\n\n")
         rows = [
             [str(t["id"]), t["started_at"], t["finished_at"], ",".join(t["modes"])] for t in summary["trips"]
         ]
@@ -134,6 +156,29 @@ class Command(BaseCommand):
             self.stdout.write(f"{report['queued']} traces wait for a worker (smartip worker)\n")
         for item in report["skipped"]:
             self.stderr.write(f"skipped {item['file']}: {item['reason']}\n")
+
+
+STAYPOINT_HEADER = ["stay point", "started", "finished", "duration", "lat", "lon", "activity"]
+
+
+def _duration(seconds: float) -> str:
+    minutes = int(round(seconds / 60))
+    return f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{minutes} min"
+
+
+def _staypoint_rows(sp: Any) -> list[list[str]]:
+    return [
+        [
+            str(i),
+            _iso(sp.started_at_s[i]),
+            _iso(sp.finished_at_s[i]),
+            _duration(float(sp.finished_at_s[i] - sp.started_at_s[i])),
+            f"{sp.lat[i]:.5f}",
+            f"{sp.lon[i]:.5f}",
+            "yes" if sp.is_activity[i] else "no",
+        ]
+        for i in range(len(sp))
+    ]
 
 
 def _iso(t_s: float) -> str:
