@@ -6,10 +6,10 @@
   readings (valid with ≥ 75 % of the hour covered at the sensor's interval; averaging.hourly_means). Reference
   stations get no stuck/spike checks (hourly integers repeat legitimately). HIGH_RH does not exclude a reading
   from the mean (it would blank out most humid cities); every other flag does.
-* :func:`sensor_indices` and :func:`neighbourhood_indices` give the latest hourly index and band of the city's
+* :func:`sensor_indices`, :func:`neighbourhood_indices` and :func:`city_index` give the latest hourly index and band of the city's
   scheme (aqi.hourly_indices, with the scheme's own running means / NowCast) from the hourly means. A
-  neighbourhood's hourly concentration is the median of its public sensors' hourly means (robust to one faulty
-  sensor), per pollutant.
+  neighbourhood's (or the city's) hourly concentration is the median of its public sensors' hourly means (robust to
+  one faulty sensor), per pollutant.
 """
 
 from collections import defaultdict
@@ -232,6 +232,18 @@ def sensor_indices(sensors: Iterable[Sensor], *, at: datetime | None = None) -> 
     return {s.pk: _latest(s.city.profile.aqi_scheme, means.get(s.pk, {})) for s in sensors}
 
 
+def _pooled(scheme: str, means: dict[int, dict[str, dict]], ids: Iterable[int]) -> LatestIndex | None:
+    """The index of the median, hour by hour and per pollutant, of these sensors' hourly means."""
+    ids = [i for i in ids if i in means]
+    pooled: dict[str, dict[datetime, list[float]]] = defaultdict(lambda: defaultdict(list))
+    for i in ids:
+        for p, s in means[i].items():
+            for h, v in s.items():
+                pooled[p][h].append(v)
+    medians = {p: {h: float(np.median(v)) for h, v in s.items()} for p, s in pooled.items()}
+    return _latest(scheme, medians, n_sensors=len(ids))
+
+
 def neighbourhood_indices(
     city: City, *, at: datetime | None = None
 ) -> dict[Neighbourhood, LatestIndex | None]:
@@ -242,14 +254,24 @@ def neighbourhood_indices(
     members: dict[int, list[int]] = defaultdict(list)
     for s in sensors:
         members[s.neighbourhood_id].append(s.pk)
-    out: dict[Neighbourhood, LatestIndex | None] = {}
-    for hood in city.neighbourhoods.all():
-        ids = [i for i in members.get(hood.pk, []) if i in means]
-        pooled: dict[str, dict[datetime, list[float]]] = defaultdict(lambda: defaultdict(list))
-        for i in ids:
-            for p, s in means[i].items():
-                for h, v in s.items():
-                    pooled[p][h].append(v)
-        medians = {p: {h: float(np.median(v)) for h, v in s.items()} for p, s in pooled.items()}
-        out[hood] = _latest(city.profile.aqi_scheme, medians, n_sensors=len(ids))
-    return out
+    return {
+        hood: _pooled(city.profile.aqi_scheme, means, members.get(hood.pk, []))
+        for hood in city.neighbourhoods.all()
+    }
+
+
+def public_indices(
+    city: City, sensors: list[Sensor], *, at: datetime | None = None
+) -> tuple[dict[int, LatestIndex | None], LatestIndex | None]:
+    """Latest index of each of ``city``'s public ``sensors`` and the city's (:func:`city_index`), from one query."""
+    end = hour_floor(at or timezone.now())
+    means = _hourly_means([s.pk for s in sensors], end - timedelta(hours=INDEX_LOOKBACK_H), end)
+    scheme = city.profile.aqi_scheme
+    per_sensor = {s.pk: _latest(scheme, means.get(s.pk, {})) for s in sensors}
+    return per_sensor, _pooled(scheme, means, [s.pk for s in sensors])
+
+
+def city_index(city: City, *, at: datetime | None = None) -> LatestIndex | None:
+    """Latest city-wide index: the median of all the city's public sensors' hourly means (per pollutant and
+    hour, as :func:`neighbourhood_indices` does per neighbourhood), then the city's scheme."""
+    return public_indices(city, list(Sensor.objects.for_city(city).public()), at=at)[1]

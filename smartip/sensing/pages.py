@@ -71,16 +71,27 @@ class SensorRow:
 
 def map_rows(city: City, *, at: datetime | None = None) -> list[SensorRow]:
     """Public sensors of ``city`` with their latest index and band (two queries whatever the number)."""
+    return map_data(city, at=at)[0]
+
+
+@dataclass(frozen=True)
+class CityRow:
+    latest: aggregates.LatestIndex | None
+    band: bands.Band | None
+
+
+def map_data(city: City, *, at: datetime | None = None) -> tuple[list[SensorRow], CityRow]:
+    """The map's sensor rows and the city-wide index (aggregates.public_indices), in two queries."""
     sensors = list(Sensor.objects.for_city(city).public().select_related("neighbourhood"))
     for s in sensors:
         s.city = city
-    latest = aggregates.sensor_indices(sensors, at=at) if sensors else {}
+    latest, city_latest = aggregates.public_indices(city, sensors, at=at) if sensors else ({}, None)
     scheme = city.profile.aqi_scheme
     rows = []
     for s in sensors:
         index = latest.get(s.pk)
         rows.append(SensorRow(s, index, bands.band(scheme, index.band if index else None)))
-    return rows
+    return rows, CityRow(city_latest, bands.band(scheme, city_latest.band if city_latest else None))
 
 
 def can_see_sensor(user: User | None, sensor: Sensor) -> bool:

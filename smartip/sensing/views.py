@@ -78,8 +78,14 @@ def _visible_sensor(request: HttpRequest, pk: int) -> Sensor:
 @require_GET
 def air_map(request: HttpRequest) -> HttpResponse:
     city = _city(request)
-    rows = pages.map_rows(city)
-    ctx = {"city": city, "rows": rows, "legend": _legend(city), "scheme": city.profile.aqi_scheme}
+    rows, city_row = pages.map_data(city)
+    ctx = {
+        "city": city,
+        "rows": rows,
+        "city_row": city_row,
+        "legend": _legend(city),
+        "scheme": city.profile.aqi_scheme,
+    }
     return _render(request, "sensing/map.html", "sensing/_sensor_table.html", ctx)
 
 
