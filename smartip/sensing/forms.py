@@ -6,6 +6,11 @@ from django.utils.translation import gettext_lazy as _
 from smartip.sensing.models import Exposure, SensorModel
 
 CITIZEN_MODELS = [c for c in SensorModel.choices if c[0] != SensorModel.REFERENCE]
+TRUE_VALUES = ("on", "true", "1", "yes")
+
+
+def _home_hosted(value: str) -> bool:
+    return value != "no"
 
 
 class RegisterSensorForm(forms.Form):
@@ -27,6 +32,40 @@ class RegisterSensorForm(forms.Form):
             "Shown on the sensor's own page as “Sensor ID”, e.g. esp8266-12345 (the X-Sensor header)."
         ),
     )
+    # a missing answer counts as "at a home": the safe side for a host's privacy
+    is_home_hosted = forms.TypedChoiceField(
+        label=_("Hosted at"),
+        choices=[
+            ("yes", _("a home: the public map shows a rounded position")),
+            ("no", _("not a home (school, office, street): the public map shows the exact position")),
+        ],
+        widget=forms.RadioSelect,
+        initial="yes",
+        required=False,
+        coerce=_home_hosted,
+        empty_value=True,
+    )
+    is_reference = forms.BooleanField(
+        label=_("Reference station"),
+        required=False,
+        help_text=_("An official monitoring station; citizen sensors are calibrated against it."),
+    )
+
+    def __init__(self, *args: object, allow_reference: bool = False, **kwargs: object) -> None:
+        """``allow_reference``: the user may register reference stations (services.can_register_reference)."""
+        super().__init__(*args, **kwargs)
+        self.allow_reference = allow_reference
+        if allow_reference:
+            self.fields["model"].choices = SensorModel.choices
+        else:
+            del self.fields["is_reference"]
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean() or {}
+        if not self.allow_reference:
+            # a posted is_reference goes to the service, which refuses it with its reason (never silently dropped)
+            data["is_reference"] = str(self.data.get("is_reference", "")).lower() in TRUE_VALUES
+        return data
 
 
 class AlertForm(forms.Form):

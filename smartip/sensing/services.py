@@ -87,11 +87,16 @@ def register_sensor(
     return sensor, sensor.new_key()
 
 
+def can_register_reference(user: User | None, city: City) -> bool:
+    """Reference stations are registered by the city's administrators (the API and the page share this rule)."""
+    return has_role(user, city, "admin")
+
+
 def register_sensor_as(user: User, *, city: City, **fields: object) -> tuple[Sensor, str]:
     """Citizens register their own sensors; only city admins may register reference stations."""
     if not has_role(user, city, "citizen", "admin", "analyst"):
         raise Forbidden(gettext_noop("register in %(city)s first"), field="city", city=city.name)
-    if fields.get("is_reference") and not has_role(user, city, "admin"):
+    if fields.get("is_reference") and not can_register_reference(user, city):
         raise Forbidden(
             gettext_noop("only a city administrator registers reference stations"), field="is_reference"
         )

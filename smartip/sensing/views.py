@@ -236,7 +236,9 @@ def register(request: HttpRequest) -> HttpResponse:
     city = _city(request)
     if not has_role(request.user, city, "citizen", "admin", "analyst"):
         raise PermissionDenied(_("Register as a citizen of this city first."))
-    form = RegisterSensorForm(request.POST or None)
+    form = RegisterSensorForm(
+        request.POST or None, allow_reference=services.can_register_reference(request.user, city)
+    )
     if request.method != "POST":
         return render(request, "sensing/register.html", {"form": form, "city": city})
     status = 400
@@ -254,6 +256,8 @@ def register(request: HttpRequest) -> HttpResponse:
                     lon=data["lon"],
                     height_m=data["height_m"],
                     firmware_id=data["firmware_id"] or None,
+                    is_home_hosted=data["is_home_hosted"],
+                    is_reference=data["is_reference"],
                 )
         except DomainError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
