@@ -25,6 +25,8 @@ DAYS = 7
 CITIZEN_STEP_S = 300
 EPISODE_START_H_AGO = 36.0
 EPISODE_RISE_H = 4.0
+#: the band the demo alert subscribes at; the episode must reach it in every city's scheme
+DEMO_ALERT_BAND = 3
 
 
 def _point_in(hood: Neighbourhood, rng: random.Random) -> tuple[float, float] | None:
@@ -159,12 +161,12 @@ def load_demo(*, city: City, users: dict[str, User], rng: random.Random) -> None
 
 
 def subscribe_demo_alert(*, city: City, users: dict[str, User]) -> None:
-    """A resident follows the first citizen sensor's neighbourhood from band 3; the demo's PM episode raises it."""
+    """A resident follows the first citizen sensor's neighbourhood from DEMO_ALERT_BAND; the PM episode raises it."""
     from smartip.sensing.alerts import refresh_and_alert, subscribe
 
     sensor = Sensor.objects.for_city(city).filter(is_reference=False, neighbourhood__isnull=False).first()
     user = users.get("citizen")
     if sensor is None or user is None:
         return
-    subscribe(user=user, city=city, threshold_band=3, neighbourhood=sensor.neighbourhood)
+    subscribe(user=user, city=city, threshold_band=DEMO_ALERT_BAND, neighbourhood=sensor.neighbourhood)
     refresh_and_alert(city=city)
