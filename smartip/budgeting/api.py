@@ -10,7 +10,9 @@ from ninja.pagination import PageNumberPagination, paginate
 from smartip.accounts.auth import REQUIRED
 from smartip.accounts.models import User
 from smartip.budgeting import services
-from smartip.budgeting.io import export_pabulib
+from smartip.budgeting.census import CensusRow
+from smartip.budgeting.census import resolve as resolve_census
+from smartip.budgeting.io import export_area, export_pabulib
 from smartip.budgeting.models import (
     BudgetArea,
     Milestone,
@@ -216,7 +218,13 @@ def remove_area(request: HttpRequest, process_id: int, area_id: int) -> Status[N
 
 @router.post("/processes/{process_id}/phase", response=ProcessOut, auth=REQUIRED)
 def set_phase(request: HttpRequest, process_id: int, payload: PhaseIn) -> ProcessOut:
-    process = services.set_phase(process=_process(request, process_id), by=request.user, phase=payload.phase)
+    """As on the manage page: voting → results publishes the results (every budget counted with the
+    process's rule, official, its projects marked funded)."""
+    process = _process(request, process_id)
+    if payload.phase == Phase.RESULTS and process.phase == Phase.VOTING:
+        services.publish_results(process=process, by=request.user)
+    else:
+        services.set_phase(process=process, by=request.user, phase=payload.phase)
     return process_out(process)
 
 
@@ -387,8 +395,14 @@ def assisted(request: HttpRequest, process_id: int, payload: AssistedBallotIn) -
 
 @router.post("/processes/{process_id}/census", response={201: dict}, auth=REQUIRED)
 def census(request: HttpRequest, process_id: int, payload: CensusIn) -> Status[dict]:
+    """Codes as strings or as {code, district, birth_year} (district by id, name or code); errors name the
+    code's position in the list as its line (1 = first), and a refused list stores nothing."""
     process = _process(request, process_id)
-    n = services.add_census(process=process, by=request.user, codes=[(c, None, None) for c in payload.codes])
+    rows = [
+        CensusRow(i, c) if isinstance(c, str) else CensusRow(i, c.code, c.district, c.birth_year)
+        for i, c in enumerate(payload.codes, start=1)
+    ]
+    n = services.add_census(process=process, by=request.user, codes=resolve_census(process, rows))
     return Status(201, {"loaded": n})
 
 
@@ -406,9 +420,11 @@ def _outcome_out(o: Outcome) -> OutcomeOut:
 
 
 @router.post("/areas/{area_id}/count", response=OutcomeOut, auth=REQUIRED)
-def count(request: HttpRequest, area_id: int, rule: str) -> OutcomeOut:
+def count(request: HttpRequest, area_id: int, rule: str, official: bool = False) -> OutcomeOut:
+    """`official=true`, as the manage page's choice: this count becomes the official result and marks the
+    funded projects."""
     area = get_object_or_404(BudgetArea.objects.select_related("process__city"), pk=area_id)
-    return _outcome_out(services.count_area(area=area, rule=rule, by=request.user))
+    return _outcome_out(services.count_area(area=area, rule=rule, by=request.user, official=official))
 
 
 @router.get("/processes/{process_id}/results", response=list[OutcomeOut])
@@ -424,15 +440,35 @@ def results(request: HttpRequest, process_id: int) -> list[OutcomeOut]:
 
 
 @router.get("/processes/{process_id}/export.pb")
-def export(request: HttpRequest, process_id: int) -> HttpResponse:
-    """The ballots as a pabulib file, so anyone can recount (public once results are out)."""
+def export(request: HttpRequest, process_id: int, area: str | None = None) -> HttpResponse:
+    """One budget's ballots as a pabulib file, so anyone can recount (public once results are out).
+    `area` is the budget's id; it may be left out when the process has a single budget."""
     process = _process(request, process_id)
     if process.phase not in PUBLIC_RESULTS and not services.can_manage(request.user, process):
         raise Forbidden(gettext_noop("ballots are published with the results"))
-    services.audit_export(process=process, by=request.user)
-    response = HttpResponse(export_pabulib(process=process), content_type="text/plain; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{process.city.slug}_{process.slug}.pb"'
+    chosen = export_area(process, area)
+    text = export_pabulib(process=process, area=chosen)
+    services.audit_export(process=process, by=request.user, area=chosen)
+    response = HttpResponse(text, content_type="text/plain; charset=utf-8")
+    suffix = f"_{chosen.pk}" if area else ""
+    response["Content-Disposition"] = f'attachment; filename="{process.city.slug}_{process.slug}{suffix}.pb"'
     return response
+
+
+def _funded_project(request: HttpRequest, project_id: int, process_id: int | None = None) -> Project:
+    """Only funded projects of a visible process are delivered and followed (the same 404 as the page)."""
+    project = Project.objects.select_related("process__city").filter(pk=project_id, is_funded=True).first()
+    if project is None or (process_id is not None and project.process_id != process_id):
+        raise NotFound(gettext_noop("no such project"), field="project_id")
+    _process(request, project.process_id)  # a draft process is invisible but to its managers
+    return project
+
+
+@router.get("/processes/{process_id}/projects/{project_id}/milestones", response=list[MilestoneOut])
+def list_milestones(request: HttpRequest, process_id: int, project_id: int) -> list[Milestone]:
+    """A funded project's delivery milestones, in the page's order (due date, then as entered)."""
+    project = _funded_project(request, project_id, process_id)
+    return list(project.milestones.order_by("due_on", "id"))
 
 
 @router.post("/projects/{project_id}/milestones", response={201: MilestoneOut}, auth=REQUIRED)
@@ -452,6 +488,7 @@ def add_milestone(request: HttpRequest, project_id: int, payload: MilestoneIn) -
 
 @router.post("/projects/{project_id}/subscribe", response=dict, auth=REQUIRED)
 def subscribe(request: HttpRequest, project_id: int, on: bool = True) -> dict:
-    project = get_object_or_404(Project, pk=project_id)
+    """Follow a funded project's delivery (email per milestone); like the page, 404 for any other project."""
+    project = _funded_project(request, project_id)
     services.subscribe(project=project, user=request.user, on=on)
     return {"subscribed": on}

@@ -11,11 +11,13 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from smartip.budgeting import census
 from smartip.budgeting.models import (
     PHASE_ORDER,
     BallotKind,
     BudgetArea,
     Phase,
+    Process,
     Project,
     Proposal,
     Verification,
@@ -193,12 +195,15 @@ class CensusForm(forms.Form):
     codes = forms.CharField(
         label=_("Census codes"),
         widget=forms.Textarea(attrs={"rows": 6, "autocomplete": "off", "spellcheck": "false"}),
-        help_text=_("One code per line. Codes are stored only as keyed hashes."),
+        help_text=_(
+            "One code per line, or CODE;DISTRICT;BIRTH_YEAR (the district by name or code, the year with 4 "
+            "digits). Codes are stored only as keyed hashes."
+        ),
     )
 
-    def code_rows(self) -> list[tuple[str, int | None, int | None]]:
-        lines = (line.strip() for line in self.cleaned_data["codes"].splitlines())
-        return [(line, None, None) for line in lines if line]
+    def code_rows(self, process: Process) -> list[tuple[str, int | None, int | None]]:
+        """(code, district id, birth year) per line; a bad line raises Invalid naming it (nothing is stored)."""
+        return census.resolve(process, census.rows_from_text(self.cleaned_data["codes"]))
 
 
 class CountForm(forms.Form):

@@ -1,7 +1,7 @@
 """pabulib import and export of whole processes (the Django side of `pabulib.py`)."""
 
 import hashlib
-import random
+import secrets
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import IO, Any
@@ -13,7 +13,7 @@ from tqdm import tqdm
 from smartip.budgeting.models import Ballot, BallotEntry, BallotKind, BudgetArea, Phase, Process, Project
 from smartip.budgeting.pabulib import PabulibFile, build_pb, dumps, read_pb
 from smartip.cities.models import City
-from smartip.core.errors import Invalid, NotFound
+from smartip.core.errors import Invalid, NotFound, gettext_noop
 
 KIND_FOR_VOTE_TYPE = {
     "approval": BallotKind.APPROVAL_BUDGET,
@@ -168,14 +168,43 @@ def find_process(ref: str) -> Process:
     return found
 
 
-def export_pabulib(*, process: Process, area: BudgetArea | None = None) -> str:
-    """The process's projects and anonymous ballots as a .pb text (one area; the first when not given).
+def export_area(process: Process, area_id: int | str | None) -> BudgetArea:
+    """The budget to export: the one asked for, or the process's only one (a file holds one budget)."""
+    areas = list(process.areas.order_by("id"))
+    if area_id is not None and str(area_id) != "":
+        found = next((a for a in areas if str(a.pk) == str(area_id).strip()), None)
+        if found is None:
+            raise Invalid(
+                gettext_noop("no budget %(area)s in this process (its budgets: %(areas)s)"),
+                field="area",
+                area=repr(str(area_id)),
+                areas=_listing(areas),
+            )
+        return found
+    if not areas:
+        raise Invalid(gettext_noop("the process has no budget"), field="area")
+    if len(areas) > 1:
+        raise Invalid(
+            gettext_noop("the process has %(n)s budgets: choose one with area (%(areas)s)"),
+            field="area",
+            n=len(areas),
+            areas=_listing(areas),
+        )
+    return areas[0]
 
-    Ballots entered on the platform get fresh sequential voter ids in random order, so the file cannot be
-    joined to anything else; imported ballots keep their file's (already anonymous) ids and columns."""
-    area = area or process.areas.order_by("id").first()
-    if area is None:
-        raise Invalid("the process has no budget", field="areas")
+
+def _listing(areas: list[BudgetArea]) -> str:
+    return ", ".join(f"{a.pk} = {a.name}" for a in areas) or "-"
+
+
+def export_pabulib(*, process: Process, area: BudgetArea | None = None) -> str:
+    """The projects and anonymous ballots of one budget as a .pb text (the only budget when not given).
+
+    Ballots entered on the platform get fresh sequential voter ids and are written in a cryptographically
+    random order (`secrets.SystemRandom`), so neither the ids nor the row order follow the order in which
+    people voted and the file cannot be joined to anything else; imported ballots come first, in their file's
+    order, with their (already anonymous) ids and columns."""
+    area = area if area is not None else export_area(process, None)
     meta_in = {k: v for k, v in process.pabulib_meta.items() if not k.startswith("_")}
     vote_type = meta_in.get("vote_type") or VOTE_TYPE_FOR_KIND.get(process.ballot_kind, "approval")
     meta: dict[str, Any] = {
@@ -196,9 +225,11 @@ def export_pabulib(*, process: Process, area: BudgetArea | None = None) -> str:
         "entries", queryset=BallotEntry.objects.select_related("project").order_by("rank", "id")
     )
     ballots = list(area.ballots.prefetch_related(entries).order_by("id"))
+    imported = [b for b in ballots if "voter_id" in b.extra]
     fresh = [b for b in ballots if "voter_id" not in b.extra]
-    random.SystemRandom().shuffle(fresh)
+    secrets.SystemRandom().shuffle(fresh)
     fresh_ids = {b.pk: str(i + 1) for i, b in enumerate(fresh)}
+    ballots = imported + fresh
     cardinal = vote_type in ("cumulative", "scoring")
     order = process.pabulib_meta.get("_vote_columns") or [
         "voter_id",

@@ -188,8 +188,20 @@ class BallotOut(Schema):
     channel: str
 
 
+class CensusCodeIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(min_length=1, max_length=64)
+    district: int | str | None = Field(default=None, description="the district's id, name or code")
+    birth_year: int | None = Field(
+        default=None, description="4 digits; needed when the process has a minimum age"
+    )
+
+
 class CensusIn(Schema):
-    codes: list[str] = Field(min_length=1, max_length=100_000)
+    codes: list[str | CensusCodeIn] = Field(
+        min_length=1, max_length=100_000, description="codes, or {code, district, birth_year} objects"
+    )
 
 
 class OutcomeOut(Schema):

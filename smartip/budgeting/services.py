@@ -16,6 +16,7 @@ from django.utils import timezone
 from smartip.accounts.models import Role, User
 from smartip.accounts.permissions import has_role
 from smartip.budgeting.ballots import BallotRules, validate_choices
+from smartip.budgeting.census import old_enough
 from smartip.budgeting.models import (
     PHASE_ORDER,
     Ballot,
@@ -115,6 +116,9 @@ def submit_proposal(
     """Validate everything, photos included, then store the proposal and its cleaned photos."""
     if process.phase != Phase.PROPOSALS:
         raise Forbidden(gettext_noop("proposals are not open in this process"))
+    _require_participant(
+        author, process, gettext_noop("only people registered in %(city)s can make proposals")
+    )
     if area.process_id != process.pk:
         raise Invalid(gettext_noop("that budget belongs to another process"), field="area")
     title, description = title.strip(), description.strip()
@@ -189,6 +193,18 @@ def add_proposal_photos(*, proposal: Proposal, user: User, photos: Sequence[Any]
 def support_proposal(*, proposal: Proposal, user: User) -> Proposal:
     if proposal.process.phase != Phase.PROPOSALS:
         raise Forbidden(gettext_noop("support is open only while proposals are collected"))
+    _require_participant(
+        user, proposal.process, gettext_noop("only people registered in %(city)s can support")
+    )
+    if proposal.status == Proposal.Status.MERGED:
+        raise Conflict(
+            gettext_noop("this proposal was merged into another one: support that one instead"),
+            field="proposal",
+        )
+    if proposal.status == Proposal.Status.NOT_FEASIBLE:
+        raise Conflict(
+            gettext_noop("this proposal was found not feasible and cannot be supported"), field="proposal"
+        )
     proposal.supporters.add(user)
     return proposal
 
@@ -201,6 +217,12 @@ def is_resident(user: User | None, process: Process) -> bool:
     if user is None or not user.is_authenticated:
         return False
     return user.home_city_id == process.city_id or bool(user.roles_in(process.city))
+
+
+def _require_participant(user: User | None, process: Process, message: str) -> None:
+    """Proposals and support, like comments, are for people of the process's city (`is_resident`)."""
+    if not is_resident(user, process):
+        raise Forbidden(message, city=process.city.name)
 
 
 def can_comment(user: User | None, process: Process) -> bool:
@@ -330,7 +352,17 @@ def check_eligibility(*, process: Process, user: User, census_code: str | None =
 def _check_census_entry(process: Process, entry: CensusEntry) -> None:
     if process.district_id and entry.district_id != process.district_id:
         raise Forbidden(gettext_noop("this vote is for residents of another district"))
-    if process.min_age and entry.birth_year and date.today().year - entry.birth_year < process.min_age:
+    if not process.min_age:
+        return
+    if entry.birth_year is None:
+        raise Forbidden(
+            gettext_noop(
+                "voters must be at least %(age)s years old and the census list has no birth year for this code: "
+                "ask the city to complete it"
+            ),
+            age=process.min_age,
+        )
+    if not old_enough(entry.birth_year, process.min_age, timezone.localdate().year):
         raise Forbidden(gettext_noop("voters must be at least %(age)s years old"), age=process.min_age)
 
 
@@ -452,9 +484,13 @@ def my_ballot(*, process: Process, area: BudgetArea, user: User) -> list[tuple[i
     return list(ballot.entries.order_by("rank", "id").values_list("project_id", "points"))
 
 
-def add_census(*, process: Process, by: User, codes: Sequence[tuple[str, int | None, int | None]]) -> int:
-    """Load census codes: (code, district id, birth year). Codes are stored only as keyed hashes."""
-    _require_manager(by, process)
+def add_census(
+    *, process: Process, by: User | None, codes: Sequence[tuple[str, int | None, int | None]]
+) -> int:
+    """Load census codes: (code, district id, birth year); `census.resolve` makes them from each interface's
+    input. Codes are stored only as keyed hashes. `by` None is the command line (`smartip pb census`)."""
+    if by is not None:
+        _require_manager(by, process)
     rows = [
         CensusEntry(
             process=process, code_hash=_hash_code(process, code), district_id=district, birth_year=year
@@ -613,6 +649,11 @@ def get_process(city_slug: str, slug: str) -> Process:
     return process
 
 
-def audit_export(*, process: Process, by: User | None) -> None:
+def audit_export(*, process: Process, by: User | None, area: BudgetArea | None = None) -> None:
     actor = by if by is not None and by.is_authenticated else None
-    _audit(process, actor, "exported")
+    _audit(process, actor, "exported", **({"area": area.pk} if area is not None else {}))
+
+
+def audit_import(*, process: Process, source: str) -> None:
+    """A pabulib file imported from the command line (no actor: the operator of the server)."""
+    _audit(process, None, "imported", source=source, ballots=process.ballots.count())

@@ -149,8 +149,7 @@ ALLOWED = {
         "process_manager",
         "analyst",
         "admin",
-        "other_city",
-    },
+    },  # people of the city only (services.is_resident): another city's admin is refused
     "ballot": {"citizen"},
 }
 

@@ -128,7 +128,7 @@ def _manage_ctx(request: HttpRequest, process: Process, **forms_in: Any) -> dict
         "n_assisted": process.ballots.filter(channel=Ballot.Channel.ASSISTED).count(),
         "count_form": forms_in.get("count")
         or CountForm(rules=_rule_choices(), areas=areas, initial={"rule": process.rule}),
-        "export_url": f"/api/budgeting/processes/{process.pk}/export.pb",
+        "export_links": [(a, f"/api/budgeting/processes/{process.pk}/export.pb?area={a.pk}") for a in areas],
         "total_budget": money(sum((a.budget for a in areas), 0), process.currency),
         **_area_rows(process, voting_has_opened(process), forms_in),
     }
@@ -276,7 +276,7 @@ def manage_census(request: HttpRequest, city: str, slug: str) -> HttpResponse:
     if form.is_valid():
         try:
             with transaction.atomic():  # a refused change leaves nothing half-written
-                n = services.add_census(process=process, by=request.user, codes=form.code_rows())
+                n = services.add_census(process=process, by=request.user, codes=form.code_rows(process))
         except DomainError as exc:
             status = _form_error(form, exc)
         else:

@@ -80,8 +80,9 @@ def _create_payload(
 
 class Command(BaseCommand):
     help = (
-        "Participatory budgeting: count FILE.pb --rule RULE; import FILE.pb --city CITY; export PROCESS; "
-        "create --city CITY --title TITLE --budget AMOUNT"
+        "Participatory budgeting: count FILE.pb --rule RULE; import FILE.pb --city CITY; "
+        "export PROCESS [--area ID]; create --city CITY --title TITLE --budget AMOUNT; "
+        "census PROCESS --file CODES"
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -105,6 +106,13 @@ class Command(BaseCommand):
         exp = sub.add_parser("export", help="export a process's ballots as a pabulib file")
         exp.add_argument("process", help="process id or CITY/SLUG")
         exp.add_argument("--output", "-o", help="file to write (default: standard output)")
+        exp.add_argument("--area", help="the budget's id (needed when the process has several budgets)")
+        census = sub.add_parser(
+            "census", help="load census codes (CODE or CODE;DISTRICT;BIRTH_YEAR per line)"
+        )
+        census.add_argument("process", help="process id or CITY/SLUG")
+        census.add_argument("--file", required=True, help="a text/CSV file, one code per line ('-': stdin)")
+        census.add_argument("--json", action="store_true")
 
     def handle(self, *args: Any, action: str, **opts: Any) -> None:
         run_action(self, action, opts)
@@ -136,10 +144,12 @@ class Command(BaseCommand):
         from django.db import transaction
 
         from smartip.budgeting.io import import_pabulib
+        from smartip.budgeting.services import audit_import
         from smartip.cities.services import get_city
 
         with transaction.atomic():
             process = import_pabulib(path=Path(file), city=get_city(city), progress=sys.stderr)
+            audit_import(process=process, source=Path(file).name)
         self.stdout.write(
             f"imported process {process.pk} ({process.city.slug}/{process.slug}): "
             f"{process.projects.count()} projects, {process.ballots.count()} ballots"
@@ -168,11 +178,41 @@ class Command(BaseCommand):
             f"budget {process.total_budget} {process.currency}; open proposals on its manage page"
         )
 
-    def do_export(self, process: str, output: str | None, **_: Any) -> None:
-        from smartip.budgeting.io import export_pabulib, find_process
+    def do_export(self, process: str, output: str | None, area: str | None, **_: Any) -> None:
+        from smartip.budgeting.io import export_area, export_pabulib, find_process
+        from smartip.budgeting.services import audit_export
 
-        text = export_pabulib(process=find_process(process))
+        found = find_process(process)
+        chosen = export_area(found, area)
+        text = export_pabulib(process=found, area=chosen)
+        audit_export(process=found, by=None, area=chosen)
         if output:
             Path(output).write_text(text, encoding="utf-8")
         else:
             self.stdout.write(text, ending="")
+
+    def do_census(self, process: str, file: str, json: bool, **_: Any) -> None:
+        """The page's format; the whole file is checked first and a bad line stores nothing."""
+        from django.db import transaction
+
+        from smartip.budgeting import census
+        from smartip.budgeting.io import find_process
+        from smartip.budgeting.services import add_census
+        from smartip.core.errors import Invalid
+
+        found = find_process(process)
+        try:
+            text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise CommandError(f"{file}: not UTF-8 text (byte {exc.start})") from None
+        try:
+            with transaction.atomic():
+                n = add_census(
+                    process=found, by=None, codes=census.resolve(found, census.rows_from_text(text))
+                )
+        except Invalid as exc:
+            raise CommandError(f"{file}: {exc.message}") from None
+        if json:
+            print_json({"process": found.pk, "loaded": n, "census_size": found.census.count()})
+            return
+        self.stdout.write(f"loaded {n} census codes into process {found.pk} ({found.city.slug}/{found.slug})")
