@@ -239,8 +239,10 @@ def test_a_mail_server_that_is_down_is_logged_and_the_update_still_saved(
         }
     }
     report = make_report("noise")
-    with caplog.at_level("ERROR", logger="smartip.reports.notify"):
-        with django_capture_on_commit_callbacks(execute=True):
-            update = services.add_update(report=report, by=staff, text="Crew booked for Monday")
+    with (
+        caplog.at_level("ERROR", logger="smartip.reports.notify"),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        update = services.add_update(report=report, by=staff, text="Crew booked for Monday")
     assert ReportUpdate.objects.filter(pk=update.pk, text="Crew booked for Monday").exists()
     assert "could not send 1 notification email(s)" in caplog.text
