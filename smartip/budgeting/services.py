@@ -231,6 +231,8 @@ def can_comment(user: User | None, process: Process) -> bool:
 
 def comment_on_proposal(*, proposal: Proposal, user: User, text: str) -> ProposalComment:
     process = proposal.process
+    if proposal.status == Proposal.Status.WITHDRAWN:  # not shown anywhere: the page answers 404 too
+        raise NotFound(gettext_noop("no such proposal"), field="proposal_id")
     if process.phase not in COMMENT_PHASES:
         raise Forbidden(gettext_noop("comments are open only while proposals are collected and reviewed"))
     if not is_resident(user, process):

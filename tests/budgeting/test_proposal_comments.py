@@ -355,3 +355,13 @@ def test_api_proposal_of_another_process_is_404(setup, users, manchester, client
         client.get(f"/api/budgeting/processes/{other.pk}/proposals/{proposal.pk}/comments").status_code == 404
     )
     assert not ProposalComment.objects.exists()
+
+
+def test_a_withdrawn_proposal_takes_no_comments_on_the_api_either(setup, users, client):
+    process, proposal = setup
+    proposal.status = Proposal.Status.WITHDRAWN
+    proposal.save()
+    _login(client, users["citizen"])
+    response = client.post(api(process, proposal), {"text": "Still a good idea"}, content_type=J)
+    assert response.status_code == 404 and response.json()["error"]["field"] == "proposal_id"
+    assert not ProposalComment.objects.exists()
