@@ -161,12 +161,22 @@ def load_demo(*, city: City, users: dict[str, User], rng: random.Random) -> None
 
 
 def subscribe_demo_alert(*, city: City, users: dict[str, User]) -> None:
-    """A resident follows the first citizen sensor's neighbourhood from DEMO_ALERT_BAND; the PM episode raises it."""
+    """A resident follows the neighbourhood where the PM episode is worst, from DEMO_ALERT_BAND (or that
+    neighbourhood's band if lower: the demo's concentrations follow the time of day of the load), so an alert
+    episode is open whenever the demo is loaded."""
     from smartip.sensing.alerts import refresh_and_alert, subscribe
 
-    sensor = Sensor.objects.for_city(city).filter(is_reference=False, neighbourhood__isnull=False).first()
     user = users.get("citizen")
-    if sensor is None or user is None:
+    ranked = sorted(
+        (
+            (index.band, hood.pk, hood)
+            for hood, index in aggregates.neighbourhood_indices(city).items()
+            if index
+        ),
+        key=lambda t: (-t[0], t[1]),
+    )
+    if user is None or not ranked:
         return
-    subscribe(user=user, city=city, threshold_band=DEMO_ALERT_BAND, neighbourhood=sensor.neighbourhood)
+    band, _, hood = ranked[0]
+    subscribe(user=user, city=city, threshold_band=min(DEMO_ALERT_BAND, band), neighbourhood=hood)
     refresh_and_alert(city=city)
