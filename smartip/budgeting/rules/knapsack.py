@@ -68,4 +68,27 @@ def max_welfare(prep: Prepared, sat: SatKind) -> tuple[list[int], list[ProjectNo
     profits = [int(totals[p] * scale) for p in items]
     chosen = [items[i] for i in _search(weights, profits, int(prep.budget_q * scale))]
     notes = [ProjectNote(p, True, float(prep.cost[p]), stage="knapsack") for p in chosen]
+    left = prep.budget_q - sum((prep.cost_q[p] for p in chosen), Fraction(0))
+    taken = set(chosen)
+    notes += [_unfunded_note(prep, p, totals[p], left) for p in range(prep.n_projects) if p not in taken]
     return chosen, notes
+
+
+def _unfunded_note(prep: Prepared, p: int, total: Fraction, left: Fraction) -> ProjectNote:
+    """Why the optimal set leaves `p` out, exactly: it adds no satisfaction, or it does not fit in what is left.
+
+    A project with positive satisfaction that fits in the leftover budget would make the set strictly better,
+    so an optimum never leaves one out; `stage` names the reason ("knapsack-no-support", "knapsack-free":
+    cost 0 gives 0 Cost_Sat satisfaction, "knapsack-no-fit": cost > leftover, and then any set with `p` that
+    fits the budget has at most the optimum's satisfaction, so the projects dropped for it are worth at least
+    as much).
+    """
+    cost = float(prep.cost[p])
+    if total <= 0:
+        stage = "knapsack-free" if prep.cost_q[p] == 0 else "knapsack-no-support"
+        return ProjectNote(p, False, cost, stage=stage)
+    if prep.cost_q[p] <= left:  # impossible for an exact optimum; never claim a reason that is not true
+        raise AssertionError(
+            f"knapsack optimum leaves out project {p} although it fits and adds satisfaction"
+        )
+    return ProjectNote(p, False, cost, available=float(left), stage="knapsack-no-fit")

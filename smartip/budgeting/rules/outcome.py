@@ -15,7 +15,10 @@ class ProjectNote:
       in the round it was funded (`step` = that round, `rho` = its affordability: each supporter paid
       min(budget, rho * utility)); for a project not funded, `available` is what its supporters held when
       MES stopped, and `shortfall = cost - available` when that was not enough.
-    - Phragmén: `rho` = the maximal voter load after buying the project.
+    - Phragmén: `rho` = the maximal voter load after buying the project (for a project not funded: what it
+      would have been when the rule stopped, `threshold` = that of the next project in line, `available` =
+      the budget left; `stage` says why, see `phragmen._stop_notes`).
+    - knapsack, not funded: `stage` says why (see `knapsack._unfunded_note`), `available` = budget left.
     """
 
     project: int
@@ -25,7 +28,8 @@ class ProjectNote:
     rho: float | None = None
     step: int | None = None
     shortfall: float | None = None
-    stage: str = ""  # which part of a pipeline funded it ("mes", "greedy", "zero-cost")
+    stage: str = ""  # which part of a pipeline funded it ("mes", "greedy", "zero-cost"), or why not
+    threshold: float | None = None  # Phragmén, not funded: the new load of the next project in line
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ with an exact mirror: a voter's load is 0 or the exact value of the round in whi
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from fractions import Fraction
 
 import numpy as np
@@ -58,6 +59,7 @@ def sequential_phragmen(prep: Prepared) -> tuple[list[int], list[ProjectNote]]:
         low = min(finite) if finite else None
         tied = sorted((p for p, v in exact.items() if v == low), key=lambda p: prep.rank[p])
         if any(spent + prep.cost_q[p] > prep.budget_q for p in tied):
+            notes += _stop_notes(prep, available, tied, low, prep.budget_q - spent, exact_new_load)
             break
         p = tied[0]
         sup = prep.voter[prep.ptr[p] : prep.ptr[p + 1]]
@@ -79,4 +81,49 @@ def sequential_phragmen(prep: Prepared) -> tuple[list[int], list[ProjectNote]]:
         selected.append(p)
         spent += prep.cost_q[p]
         available.remove(p)
+    over = [p for p in range(m) if prep.cost_q[p] > prep.budget_q]
+    notes += [
+        ProjectNote(
+            p, False, float(prep.cost[p]), available=float(prep.budget_q), stage="phragmen-over-budget"
+        )
+        for p in over
+    ]
     return selected, notes
+
+
+def _stop_notes(
+    prep: Prepared,
+    remaining: list[int],
+    tied: list[int],
+    low: Fraction | None,
+    left: Fraction,
+    new_load: Callable[[int], Fraction | None],
+) -> list[ProjectNote]:
+    """Why each project still in the running when the rule stopped was not funded (computed after the stop,
+    so the outcome is untouched). The rule stops when a project tied for the lowest new load does not fit in
+    the budget left (`left`); `rho` is the project's own new maximal load (None: nobody approved it),
+    `threshold` = the next in line's new load.
+
+    Stages: "phragmen-no-fit" (tied for next and costs more than what is left), "phragmen-tied" (tied for
+    next with a project that does not fit), "phragmen-load-no-fit" (higher load than the next in line and it
+    does not fit either), "phragmen-load" (fits, but its supporters' load would have been higher than the
+    next in line's, `threshold` = that load), "phragmen-no-support" (nobody approved it).
+    """
+    notes = []
+    best = None if low is None else float(low)
+    for p in remaining:
+        cost, fits = float(prep.cost[p]), prep.cost_q[p] <= left
+        if p in tied and low is None:
+            stage, rho = "phragmen-no-support", None
+        elif p in tied:
+            stage = "phragmen-tied" if fits else "phragmen-no-fit"
+            rho = best
+        else:
+            exact_load = new_load(p)
+            rho = None if exact_load is None else float(exact_load)
+            if exact_load is None:
+                stage = "phragmen-no-support"
+            else:
+                stage = "phragmen-load" if fits else "phragmen-load-no-fit"
+        notes.append(ProjectNote(p, False, cost, available=float(left), rho=rho, threshold=best, stage=stage))
+    return notes

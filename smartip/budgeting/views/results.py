@@ -9,6 +9,7 @@ from django.db import transaction
 from django.db.models import Count, Sum
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from smartip.budgeting import services
 from smartip.budgeting.models import (
@@ -37,6 +38,44 @@ def rule_description(rule: str) -> str:
     if rule in RULES:
         return RULES[rule].description
     return OFFICIAL_RULES.get(rule.removeprefix("official:"), "")
+
+
+_RULE_NOTES = {  # knapsack and Phragmén: why a project was not funded, by the note's stage
+    "knapsack-no-fit": gettext_noop(
+        "Not funded: it did not fit in the budget left (it cost %(cost)s, %(available)s was left). "
+        "The funded projects have the highest total support (cost × supporters) that fits the budget; "
+        "making room for this one would have meant dropping funded projects worth at least as much."
+    ),
+    "knapsack-no-support": gettext_noop(
+        "Not funded: nobody voted for it, so it adds nothing to the total support that the funded "
+        "projects maximise within the budget."
+    ),
+    "knapsack-free": gettext_noop(
+        "Not funded: it costs nothing, and this rule counts support as cost × supporters, so it adds "
+        "nothing to the total support that the funded projects maximise within the budget."
+    ),
+    "phragmen-over-budget": gettext_noop(
+        "Not funded: it cost %(cost)s, more than the whole budget of %(available)s."
+    ),
+    "phragmen-no-fit": gettext_noop(
+        "Not funded: it was next in line (each of its supporters' load would have risen to %(rho)s) but did "
+        "not fit in the budget left (it cost %(cost)s, %(available)s was left), so the counting stopped."
+    ),
+    "phragmen-tied": gettext_noop(
+        "Not funded: it was tied for next in line with a project that did not fit in the budget left "
+        "(%(available)s), so the counting stopped."
+    ),
+    "phragmen-load-no-fit": gettext_noop(
+        "Not funded: it did not fit in the budget left when the counting stopped (it cost %(cost)s, "
+        "%(available)s was left)."
+    ),
+    "phragmen-load": gettext_noop(
+        "Not funded: each of its supporters' load would have risen to %(rho)s, more than the %(threshold)s "
+        "of the next project in line; the counting stopped there because that project did not fit in the "
+        "budget left (%(available)s)."
+    ),
+    "phragmen-no-support": gettext_noop("Not funded: nobody voted for it."),
+}
 
 
 def explain(note: dict[str, Any] | None, currency: str, rule: str = "") -> str:
@@ -95,6 +134,9 @@ def explain(note: dict[str, Any] | None, currency: str, rule: str = "") -> str:
         return (
             _("Funded: %(available)s of the budget was left when it was considered; it cost %(cost)s.") % ctx
         )
+    if stage in _RULE_NOTES:
+        ctx.update(rho=m("rho"), threshold=m("threshold"))
+        return _(_RULE_NOTES[stage]) % ctx
     if "shortfall" in note:
         return (
             _(
