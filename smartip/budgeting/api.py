@@ -30,6 +30,7 @@ from smartip.budgeting.schemas import (
     AreaOut,
     AreaPatch,
     AssistedBallotIn,
+    AuditOut,
     BallotIn,
     BallotOut,
     CensusIn,
@@ -378,6 +379,22 @@ def cast(request: HttpRequest, process_id: int, payload: BallotIn) -> BallotOut:
         census_code=payload.census_code,
     )
     return my_ballot(request, process_id, payload.area_id)
+
+
+@router.get("/processes/{process_id}/audit", response=list[AuditOut], auth=REQUIRED)
+@paginate(PageNumberPagination, page_size=50)
+def audit(request: HttpRequest, process_id: int) -> list[AuditOut]:
+    """The process audit trail, newest first: process managers and city admins only."""
+    process = _process(request, process_id)
+    return [
+        AuditOut(
+            at=row.created_at,
+            actor=row.actor.public_name if row.actor else None,
+            action=row.action,
+            details=row.details,
+        )
+        for row in services.process_audit(process=process, by=request.user)
+    ]
 
 
 @router.post("/processes/{process_id}/assisted-ballots", response={201: dict}, auth=REQUIRED)

@@ -5,6 +5,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.utils import timezone
+
 from smartip.accounts.models import User
 from smartip.budgeting import services
 from smartip.budgeting.models import BallotKind, BudgetArea, Phase, Process, Project, Proposal
@@ -78,12 +80,20 @@ TITLES = {
 }
 
 
+def _keep_vote_open(city: City, today: date) -> None:
+    """Ballots are refused after the voting-close day: a demo loaded long ago gets its vote reopened."""
+    Process.objects.filter(city=city, slug="pb-2026", phase=Phase.VOTING, voting_close__lt=today).update(
+        voting_open=today - timedelta(days=20), voting_close=today + timedelta(days=10)
+    )
+
+
 def load_demo(*, city: City, users: dict[str, User], rng: random.Random) -> None:
+    today = timezone.localtime(timezone.now(), city.tz).date()  # the city's day: voting closes by it
     if Process.objects.filter(city=city).exists():
+        _keep_vote_open(city, today)
         return
     phase = PHASE_BY_CITY.get(city.slug, Phase.VOTING)
     manager = users["process_manager"]
-    today = date.today()
     process = Process.objects.create(
         city=city,
         slug="pb-2026",

@@ -229,3 +229,12 @@ class MilestoneOut(Schema):
     text: str
     due_on: date | None
     done_on: date | None
+
+
+class AuditOut(Schema):
+    """One process audit row. `actor` is the public name of who acted (null for online ballots)."""
+
+    at: datetime
+    actor: str | None
+    action: str
+    details: dict

@@ -12,6 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from smartip.accounts.models import Role, User
 from smartip.accounts.permissions import has_role
@@ -53,6 +54,13 @@ COMMENT_MIN_CHARS, COMMENT_MAX_CHARS = 2, 2000
 
 def _audit(process: Process, actor: User | None, action: str, **details: Any) -> None:
     ProcessAudit.objects.create(process=process, actor=actor, action=action, details=details)
+
+
+def process_audit(*, process: Process, by: User | None) -> Any:
+    """The process's audit trail, newest first, for the people who run the process. Rows carry no voter:
+    online ballots are audited without an actor, assisted ones name only the staff member."""
+    _require_manager(by, process)
+    return ProcessAudit.objects.filter(process=process).select_related("actor").order_by("-created_at", "-id")
 
 
 def can_manage(user: User | None, process: Process) -> bool:
@@ -337,9 +345,20 @@ def _census_entry(process: Process, code: str | None) -> CensusEntry:
     return entry
 
 
+def check_voting_window(process: Process) -> None:
+    """Ballots are accepted only between the voting dates the process shows (whole days in the city's time
+    zone), whatever the phase says: a manager who changes the phase late does not keep the vote open."""
+    today = timezone.localtime(timezone.now(), process.city.tz).date()
+    if process.voting_close and today > process.voting_close:
+        raise Forbidden(gettext_noop("voting closed on %(day)s"), day=date_format(process.voting_close))
+    if process.voting_open and today < process.voting_open:
+        raise Forbidden(gettext_noop("voting opens on %(day)s"), day=date_format(process.voting_open))
+
+
 def check_eligibility(*, process: Process, user: User, census_code: str | None = None) -> CensusEntry | None:
     if process.phase != Phase.VOTING:
         raise Forbidden(gettext_noop("voting is not open"))
+    check_voting_window(process)
     if not has_role(user, process.city, Role.CITIZEN):
         raise Forbidden(
             gettext_noop("only residents registered in %(city)s can vote"), city=process.city.name
@@ -458,6 +477,7 @@ def cast_assisted_ballot(
     _require_manager(staff, process)
     if process.phase != Phase.VOTING:
         raise Forbidden(gettext_noop("voting is not open"))
+    check_voting_window(process)
     entry = _census_entry(process, census_code)
     _check_census_entry(process, entry)
     normalised = _validated(process, area, choices)  # before anything is written

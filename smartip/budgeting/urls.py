@@ -1,6 +1,7 @@
 from django.urls import path
 
 from smartip.budgeting import views
+from smartip.budgeting.views.staff import manage_audit
 
 app_name = "budgeting"
 P = "<slug:city>/<slug:slug>/"
@@ -29,4 +30,5 @@ urlpatterns = [
     path(P + "manage/assisted/", views.manage_assisted, name="manage_assisted"),
     path(P + "manage/census/", views.manage_census, name="manage_census"),
     path(P + "manage/count/", views.manage_count, name="manage_count"),
+    path(P + "manage/audit/", manage_audit, name="manage_audit"),
 ]

@@ -149,6 +149,15 @@ def _not_eligible(process: Process, user: Any) -> str:
     return ""
 
 
+def _window_closed(process: Process) -> str:
+    """Why ballots are not accepted today (before the voting-open or after the voting-close day), or ""."""
+    try:
+        services.check_voting_window(process)
+    except Forbidden as exc:
+        return exc.message
+    return ""
+
+
 @login_required
 def ballot(request: HttpRequest, city: str, slug: str) -> HttpResponse:
     process = _get_process(request, city, slug)
@@ -161,7 +170,10 @@ def ballot(request: HttpRequest, city: str, slug: str) -> HttpResponse:
         messages.info(request, _("Voting is not open in this process."))
         return redirect(_process_url(process))
     current = dict(services.my_ballot(process=process, area=area, user=user))
-    if request.method == "POST":
+    closed = _window_closed(process)
+    if request.method == "POST" and closed:
+        status = 403  # the page below says why; nothing is saved
+    if request.method == "POST" and not closed:
         form = _ballot_form(process, projects, request.POST)
         chosen = _posted_choices(form)
         status = 400
@@ -201,7 +213,8 @@ def ballot(request: HttpRequest, city: str, slug: str) -> HttpResponse:
             if p.pk in current
         ],
         "saved": saved,
-        "not_eligible": _not_eligible(process, user),
+        "closed": closed,
+        "not_eligible": "" if closed else _not_eligible(process, user),
         **_ballot_rows(process, projects, chosen, _slots(process, projects)),
     }
     return _render(request, "budgeting/ballot.html", ctx, status=status)

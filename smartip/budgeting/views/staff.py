@@ -4,6 +4,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, Exists, OuterRef
 from django.http import Http404, HttpRequest, HttpResponse
@@ -316,3 +317,12 @@ def manage_count(request: HttpRequest, city: str, slug: str) -> HttpResponse:
             messages.success(request, text)
             return redirect(_process_url(process, "results"))
     return _manage_response(request, process, status, count=form)
+
+
+@login_required
+def manage_audit(request: HttpRequest, city: str, slug: str) -> HttpResponse:
+    """The process audit trail, newest first, 50 rows a page: for the people who run the process."""
+    process = _staff_process(request, city, slug)
+    rows = services.process_audit(process=process, by=request.user)
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    return _render(request, "budgeting/audit.html", {"process": process, "page": page})
