@@ -121,7 +121,10 @@ def explain(note: dict[str, Any] | None, currency: str, rule: str = "") -> str:
     if selected and stage == "phragmen":
         return _("Funded in round %(step)s of Phragmén's method; it cost %(cost)s.") % ctx
     if selected and stage == "knapsack":
-        return _("Funded: part of the set of projects with the highest total support that fits the budget.") % ctx
+        return (
+            _("Funded: part of the set of projects with the highest total support that fits the budget.")
+            % ctx
+        )
     if selected and stage == "greedy" and completion:
         return (
             _(
